@@ -170,13 +170,15 @@ func (s *Store) Sweep() []Change {
 type LayerInfo struct {
 	Name     string
 	Features int
+	Stale    int
 	Updated  time.Time
 	TTL      time.Duration
 }
 
 // Info returns the layer's size and last update.
 func (l *Layer) Info() LayerInfo {
+	n, stale := l.counts()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return LayerInfo{Name: l.name, Features: len(l.byID), Updated: l.updated, TTL: l.cfg.TTL}
+	return LayerInfo{Name: l.name, Features: n, Stale: stale, Updated: l.updated, TTL: l.cfg.TTL}
 }

@@ -1,0 +1,258 @@
+package frontend
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/danang-ioc/ioc/geo"
+	"github.com/danang-ioc/ioc/layers"
+)
+
+// Query limits of the HTTP API.
+const (
+	defaultFeatureLimit = 10000
+	maxFeatureLimit     = 100000
+	maxNearestK         = 1000
+	maxQueryBody        = 4 << 20
+)
+
+// Routes mounts the query API and the WebSocket endpoint under /api/v1.
+func (s *Server) Routes(r chi.Router) {
+	r.Get("/layers", s.listLayers)
+	r.Get("/layers/{layer}/features", s.features)
+	r.Post("/layers/{layer}/within", s.within)
+	r.Get("/layers/{layer}/features/{id}", s.feature)
+	r.Get("/nearest", s.nearest)
+	r.Get("/ws", s.ServeWS)
+}
+
+type layerJSON struct {
+	Name       string     `json:"name"`
+	Features   int        `json:"features"`
+	Stale      int        `json:"stale"`
+	Updated    *time.Time `json:"updated"`
+	TTLSeconds float64    `json:"ttl_seconds,omitempty"`
+}
+
+func (s *Server) listLayers(w http.ResponseWriter, _ *http.Request) {
+	out := struct {
+		Epoch  string      `json:"epoch"`
+		Seq    uint64      `json:"seq"`
+		Layers []layerJSON `json:"layers"`
+	}{Epoch: s.store.Epoch(), Seq: s.store.Log().Last(), Layers: []layerJSON{}}
+	for _, l := range s.store.Layers() {
+		info := l.Info()
+		lj := layerJSON{Name: info.Name, Features: info.Features, Stale: info.Stale, TTLSeconds: info.TTL.Seconds()}
+		if !info.Updated.IsZero() {
+			u := info.Updated.UTC()
+			lj.Updated = &u
+		}
+		out.Layers = append(out.Layers, lj)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// features answers a bbox query, or a radius query with near and radius.
+func (s *Server) features(w http.ResponseWriter, r *http.Request) {
+	l := s.layer(w, r)
+	if l == nil {
+		return
+	}
+	q := r.URL.Query()
+	limit, err := intParam(q.Get("limit"), defaultFeatureLimit, 1, maxFeatureLimit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "limit: "+err.Error())
+		return
+	}
+	if near := q.Get("near"); near != "" {
+		s.featuresNear(w, l, near, q.Get("radius"), limit)
+		return
+	}
+	rect := geo.World
+	if bbox := q.Get("bbox"); bbox != "" {
+		if rect, err = geo.ParseRect(bbox); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+	}
+	fs := l.InRect(nil, rect, limit+1)
+	writeCollection(w, fs, limit, nil)
+}
+
+func (s *Server) featuresNear(w http.ResponseWriter, l *layers.Layer, near, radius string, limit int) {
+	lon, lat, err := parseLonLat(near)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "near: "+err.Error())
+		return
+	}
+	m, err := strconv.ParseFloat(radius, 64)
+	if err != nil || m <= 0 || m > 100000 {
+		writeError(w, http.StatusBadRequest, "bad_request", "radius: want metres in (0, 100000] with near=lon,lat")
+		return
+	}
+	hits := l.Within(lon, lat, m, limit+1)
+	writeHits(w, hits, limit)
+}
+
+// within answers POST with a GeoJSON Polygon or MultiPolygon body.
+func (s *Server) within(w http.ResponseWriter, r *http.Request) {
+	l := s.layer(w, r)
+	if l == nil {
+		return
+	}
+	limit, err := intParam(r.URL.Query().Get("limit"), defaultFeatureLimit, 1, maxFeatureLimit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "limit: "+err.Error())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQueryBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("query body over %d bytes", maxQueryBody))
+		return
+	}
+	g, err := geo.Decode(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_geometry", "geometry: "+err.Error())
+		return
+	}
+	area := geo.NewArea(g)
+	if area == nil {
+		writeError(w, http.StatusBadRequest, "invalid_geometry", "geometry: want a Polygon or MultiPolygon")
+		return
+	}
+	writeCollection(w, l.InArea(nil, area, limit+1), limit, nil)
+}
+
+func (s *Server) feature(w http.ResponseWriter, r *http.Request) {
+	l := s.layer(w, r)
+	if l == nil {
+		return
+	}
+	f := l.Get(chi.URLParam(r, "id"))
+	if f == nil {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no entity %q in layer %q", chi.URLParam(r, "id"), l.Name()))
+		return
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	_, _ = w.Write(f.JSON())
+}
+
+func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lon, err1 := strconv.ParseFloat(q.Get("lon"), 64)
+	lat, err2 := strconv.ParseFloat(q.Get("lat"), 64)
+	if err1 != nil || err2 != nil || geo.CheckPosition([]float64{lon, lat}) != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "lon and lat: want a valid longitude and latitude in degrees")
+		return
+	}
+	k, err := intParam(q.Get("k"), 10, 1, maxNearestK)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "k: "+err.Error())
+		return
+	}
+	names := s.layerNames()
+	if ls := q.Get("layers"); ls != "" {
+		names = strings.Split(ls, ",")
+	}
+	maxDist := 0.0
+	if md := q.Get("max_distance"); md != "" {
+		if maxDist, err = strconv.ParseFloat(md, 64); err != nil || maxDist <= 0 {
+			writeError(w, http.StatusBadRequest, "bad_request", "max_distance: want metres > 0")
+			return
+		}
+	}
+	writeHits(w, s.store.Nearest(names, lon, lat, k, maxDist), k)
+}
+
+// layer resolves the {layer} URL parameter or answers 404.
+func (s *Server) layer(w http.ResponseWriter, r *http.Request) *layers.Layer {
+	name := chi.URLParam(r, "layer")
+	l := s.store.Layer(name)
+	if l == nil {
+		writeError(w, http.StatusNotFound, "unknown_layer", fmt.Sprintf("no layer %q (GET /api/v1/layers lists them)", name))
+	}
+	return l
+}
+
+// writeCollection writes a FeatureCollection from the features' cached
+// JSON. distances, when set, are added to each feature as "distance".
+func writeCollection(w http.ResponseWriter, fs []*layers.Feature, limit int, distances []float64) {
+	truncated := len(fs) > limit
+	if truncated {
+		fs = fs[:limit]
+	}
+	b := make([]byte, 0, 64+300*len(fs))
+	b = append(b, `{"type":"FeatureCollection","numberReturned":`...)
+	b = strconv.AppendInt(b, int64(len(fs)), 10)
+	if truncated {
+		b = append(b, `,"truncated":true`...)
+	}
+	b = append(b, `,"features":[`...)
+	for i, f := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if distances == nil {
+			b = append(b, f.JSON()...)
+			continue
+		}
+		j := f.JSON()
+		b = append(b, j[:len(j)-1]...)
+		b = append(b, `,"distance":`...)
+		b = strconv.AppendFloat(b, distances[i], 'f', 1, 64)
+		b = append(b, '}')
+	}
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", "application/geo+json")
+	_, _ = w.Write(b)
+}
+
+func writeHits(w http.ResponseWriter, hits []layers.Hit, limit int) {
+	fs := make([]*layers.Feature, len(hits))
+	ds := make([]float64, len(hits))
+	for i, h := range hits {
+		fs[i], ds[i] = h.Feature, h.Distance
+	}
+	writeCollection(w, fs, limit, ds)
+}
+
+func intParam(s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("want an integer in [%d, %d], got %q", lo, hi, s)
+	}
+	return n, nil
+}
+
+func parseLonLat(s string) (float64, float64, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) == 2 {
+		lon, err1 := strconv.ParseFloat(parts[0], 64)
+		lat, err2 := strconv.ParseFloat(parts[1], 64)
+		if err1 == nil && err2 == nil && geo.CheckPosition([]float64{lon, lat}) == nil {
+			return lon, lat, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("want lon,lat in degrees, got %q", s)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes the API's error body {"error":{"code","message"}}.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}

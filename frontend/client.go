@@ -1,0 +1,227 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// client is one WebSocket connection. Three goroutines serve it: read takes
+// requests, work builds snapshots and registers with the hub, write drains
+// the send queue. Only write writes data frames.
+type client struct {
+	srv    *Server
+	conn   *websocket.Conn
+	queue  *sendQueue
+	subs   chan *subscription // latest-wins mailbox from read to work
+	resync chan struct{}      // from the hub: send a fresh snapshot
+	gen    atomic.Uint64      // registration generation; older ones are ignored
+	done   chan struct{}
+	ctx    context.Context // cancelled when the client goes away
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func newClient(s *Server, conn *websocket.Conn) *client {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &client{
+		ctx:    ctx,
+		cancel: cancel,
+		srv:    s,
+		conn:   conn,
+		queue:  newSendQueue(s.cfg.QueueMessages, s.cfg.QueueBytes, &s.metrics.queued),
+		subs:   make(chan *subscription, 1),
+		resync: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+}
+
+func (c *client) serve() {
+	go c.write()
+	go c.work()
+	c.read()
+	c.close()
+}
+
+// close ends the connection once, whichever goroutine notices first.
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.cancel()
+		_ = c.conn.Close()
+		c.queue.close()
+		// The hub may be gone at shutdown; do not wait for it then.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = c.srv.hub.submit(ctx, hubOp{leave: c})
+		c.srv.forget(c)
+	})
+}
+
+// goAway tells the client the server is stopping, then closes.
+func (c *client) goAway() {
+	msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	c.close()
+}
+
+func (c *client) read() {
+	cfg := c.srv.cfg
+	c.conn.SetReadLimit(cfg.MaxMessageBytes)
+	extend := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(cfg.PongTimeout)) }
+	_ = extend("")
+	c.conn.SetPongHandler(extend)
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = extend("")
+		c.handle(data)
+	}
+}
+
+func (c *client) handle(data []byte) {
+	var m clientMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.reply(errorMessage("bad_request", "message is not a JSON object: "+err.Error(), ""))
+		return
+	}
+	switch m.Type {
+	case "subscribe":
+		sub, err := parseSubscription(&m)
+		if err != nil {
+			c.srv.metrics.badRequests.Inc()
+			c.reply(errorMessage("bad_request", err.Error(), m.ID))
+			return
+		}
+		c.post(sub)
+	case "unsubscribe":
+		c.post(nil)
+	case "ping":
+		c.reply(append(appendReqID([]byte(`{"type":"pong"`), m.ID), '}'))
+	default:
+		c.srv.metrics.badRequests.Inc()
+		c.reply(errorMessage("bad_request", "unknown message type "+quote(m.Type)+" (want subscribe, unsubscribe or ping)", m.ID))
+	}
+}
+
+// post hands a subscription to the worker, replacing one it has not taken
+// yet: only the latest viewport matters.
+func (c *client) post(sub *subscription) {
+	if sub == nil {
+		sub = &subscription{} // unsubscribe: an empty subscription
+	}
+	for {
+		select {
+		case c.subs <- sub:
+			return
+		default:
+			select {
+			case <-c.subs:
+			default:
+			}
+		}
+	}
+}
+
+func (c *client) reply(data []byte) {
+	c.queue.push(outMsg{data: data, size: len(data)})
+}
+
+// work builds snapshots off the hub goroutine and registers them.
+func (c *client) work() {
+	var current *subscription
+	for {
+		select {
+		case <-c.done:
+			return
+		case sub := <-c.subs:
+			current = sub
+			c.subscribe(sub)
+		case <-c.resync:
+			if current != nil && len(current.layers) > 0 {
+				fresh := *current
+				fresh.resume, fresh.reqID = false, ""
+				c.subscribe(&fresh)
+			}
+		}
+	}
+}
+
+func (c *client) subscribe(sub *subscription) {
+	gen := c.gen.Add(1)
+	if len(sub.layers) == 0 { // unsubscribe
+		_ = c.srv.hub.submit(c.ctx, hubOp{leave: c})
+		return
+	}
+	if sub.resume && c.srv.resumable(sub) {
+		c.register(&registration{c: c, sub: sub, from: sub.since, gen: gen})
+		return
+	}
+	sub.resume = false
+	snap := c.srv.store.Snapshot(sub.snapshotLayers(c.srv.layerNames), sub.bbox)
+	truncated := false
+	if max := c.srv.cfg.MaxSnapshotFeatures; max > 0 && len(snap.Features) > max {
+		snap.Features, truncated = snap.Features[:max], true
+	}
+	data := encodeSnapshot(snap, sub.reqID, truncated)
+	c.srv.metrics.snapshots.Inc()
+	c.register(&registration{c: c, sub: sub, from: snap.Seq, snapshot: data, gen: gen})
+}
+
+func (c *client) register(r *registration) {
+	_ = c.srv.hub.submit(c.ctx, hubOp{reg: r})
+}
+
+func (c *client) write() {
+	cfg := c.srv.cfg
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil {
+				c.close()
+				return
+			}
+		case <-c.queue.ready:
+			if err := c.drain(); err != nil {
+				c.srv.metrics.drops.WithLabelValues("write_failed").Inc()
+				c.close()
+				return
+			}
+		}
+	}
+}
+
+func (c *client) drain() error {
+	for {
+		m, ok := c.queue.pop()
+		if !ok {
+			return nil
+		}
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		var err error
+		if m.prepared != nil {
+			err = c.conn.WritePreparedMessage(m.prepared)
+		} else {
+			err = c.conn.WriteMessage(websocket.TextMessage, m.data)
+		}
+		if err != nil {
+			return err
+		}
+		c.srv.metrics.sent(m)
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
