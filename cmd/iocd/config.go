@@ -1,0 +1,181 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/danang-ioc/ioc/geo"
+)
+
+// Config is every setting of iocd. Each field is a flag, and each flag has
+// an environment-variable twin named IOC_ + the flag in upper case with
+// dashes as underscores (--data-dir / IOC_DATA_DIR). A flag on the command
+// line wins over the environment, which wins over the default.
+type Config struct {
+	Addr            string
+	DataDir         string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+
+	MaxBody   int64
+	MaxBatch  int
+	MaxFuture time.Duration
+	Area      string
+
+	ChangeLog  int
+	LayerTTL   string
+	DefaultTTL time.Duration
+
+	PushInterval     time.Duration
+	WSQueueFrames    int
+	WSQueueBytes     int
+	WSWriteTimeout   time.Duration
+	WSMaxSnapshot    int
+	AllowedOrigins   string
+	ReadHeaderTimout time.Duration
+}
+
+// define registers every flag with its default and help text; the help
+// text is also the configuration reference (iocd -help).
+func (c *Config) define(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", ":8080", "HTTP listen address (API, WebSocket, metrics)")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for local state (created if missing)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take before connections are cut")
+
+	fs.Int64Var(&c.MaxBody, "max-body", 16<<20, "largest ingest request body in bytes (413 above)")
+	fs.IntVar(&c.MaxBatch, "max-batch", 100000, "most events in one ingest request")
+	fs.DurationVar(&c.MaxFuture, "max-future", 5*time.Minute, "how far ahead of the server clock an event time may lie")
+	fs.StringVar(&c.Area, "area", "107.2,14.9,112.8,17.1", "service area w,s,e,n: positions outside it that fit inside with lon/lat exchanged are refused as swapped; empty disables")
+
+	fs.IntVar(&c.ChangeLog, "change-log", 1<<18, "changes kept in memory for consumers and for clients resuming with since")
+	fs.StringVar(&c.LayerTTL, "layer-ttl", "", "per-layer staleness TTL, e.g. traffic.signals=30s,environment.air=2h")
+	fs.DurationVar(&c.DefaultTTL, "default-ttl", 0, "staleness TTL for layers not named in --layer-ttl (0: never stale)")
+
+	fs.DurationVar(&c.PushInterval, "push-interval", 25*time.Millisecond, "how often changes are batched into WebSocket diffs")
+	fs.IntVar(&c.WSQueueFrames, "ws-queue-frames", 256, "frames a WebSocket client may have queued before it is resynchronised")
+	fs.IntVar(&c.WSQueueBytes, "ws-queue-bytes", 16<<20, "bytes a WebSocket client may have queued before it is resynchronised")
+	fs.DurationVar(&c.WSWriteTimeout, "ws-write-timeout", 10*time.Second, "longest a WebSocket frame write may take before the client is dropped")
+	fs.IntVar(&c.WSMaxSnapshot, "ws-max-snapshot", 500000, "most features in one WebSocket snapshot (the rest is marked truncated)")
+	fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated browser origins allowed on the WebSocket besides the server's own; * allows any")
+	fs.DurationVar(&c.ReadHeaderTimout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
+}
+
+// envName is the environment twin of a flag.
+func envName(flagName string) string {
+	return "IOC_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags, then fills every flag not given on the command
+// line from its environment twin, then validates.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("iocd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	c.define(fs)
+	fs.Usage = func() { usage(fs, out) }
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && !set[f.Name] && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	return c, c.validate()
+}
+
+func usage(fs *flag.FlagSet, out io.Writer) {
+	fmt.Fprintf(out, "iocd: the Da Nang Intelligent Operation Center server\n\nFlags (each also read from its environment variable):\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(out, "  --%s  (%s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+	})
+}
+
+func (c *Config) validate() error {
+	if _, err := c.area(); err != nil {
+		return fmt.Errorf("--area: %w", err)
+	}
+	if _, err := c.layerTTLs(); err != nil {
+		return fmt.Errorf("--layer-ttl: %w", err)
+	}
+	if _, err := c.logLevel(); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
+	}
+	if c.MaxBody <= 0 || c.MaxBatch <= 0 || c.ChangeLog <= 0 || c.PushInterval <= 0 {
+		return fmt.Errorf("--max-body, --max-batch, --change-log and --push-interval must be positive")
+	}
+	return nil
+}
+
+// area returns the service area, or the zero Rect when disabled.
+func (c *Config) area() (geo.Rect, error) {
+	if strings.TrimSpace(c.Area) == "" {
+		return geo.Rect{}, nil
+	}
+	return geo.ParseRect(c.Area)
+}
+
+// layerTTLs parses "layer=duration,..." into a map.
+func (c *Config) layerTTLs() (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, part := range strings.Split(c.LayerTTL, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, dur, ok := strings.Cut(part, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q: want layer=duration", part)
+		}
+		d, err := time.ParseDuration(dur)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%q: want a positive duration such as 90s or 15m", part)
+		}
+		out[name] = d
+	}
+	return out, nil
+}
+
+func (c *Config) logLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}
+
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	level, _ := c.logLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (c *Config) origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+

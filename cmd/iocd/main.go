@@ -1,0 +1,180 @@
+// Command iocd is the Da Nang Intelligent Operation Center server: it takes
+// events from the city's feeds, keeps them as live geo-indexed layers and
+// pushes every change over WebSocket to the wall, the leaders' laptops and
+// the field tablets.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/danang-ioc/ioc/frontend"
+	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "iocd:", err)
+		os.Exit(2)
+	}
+	log := cfg.logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("iocd stopped with an error", "err", err)
+		os.Exit(1)
+	}
+}
+
+// app is the wired server: every component and the order they start and
+// stop in.
+type app struct {
+	cfg     *Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	store   *layers.Store
+	push    *frontend.Server
+	ingest  *streams.Ingest
+	http    *http.Server
+	ready   atomic.Bool
+	workers sync.WaitGroup
+}
+
+func newApp(cfg *Config, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	ttls, _ := cfg.layerTTLs()
+	area, _ := cfg.area()
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	layerCfg := layers.Config{LogSize: cfg.ChangeLog, Layers: map[string]layers.LayerConfig{}, DefaultLayer: layers.LayerConfig{TTL: cfg.DefaultTTL}}
+	for name, ttl := range ttls {
+		layerCfg.Layers[name] = layers.LayerConfig{TTL: ttl}
+	}
+	a.store = layers.NewStore(layerCfg, a.reg)
+	bus := streams.NewLocalBus(func(events []layers.Event) { a.store.Apply(events) })
+	a.ingest = streams.NewIngest(streams.IngestConfig{
+		MaxBody: cfg.MaxBody, MaxBatch: cfg.MaxBatch, MaxFuture: cfg.MaxFuture, Area: area,
+	}, bus, a.reg, log.With("component", "ingest"))
+	a.push = frontend.NewServer(frontend.Config{
+		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
+		WriteTimeout: cfg.WSWriteTimeout, MaxSnapshotFeatures: cfg.WSMaxSnapshot, AllowedOrigins: cfg.origins(),
+	}, a.store, a.reg, log.With("component", "push"))
+	a.http = &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimout,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *app) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	r.Get("/readyz", a.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Method(http.MethodPost, "/events", a.ingest)
+		a.push.Routes(r)
+	})
+	return r
+}
+
+func (a *app) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !a.ready.Load() {
+		http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// run starts iocd and blocks until ctx ends, then shuts down in order:
+// refuse readiness, stop taking requests and let ingest finish, give the
+// hub a tick to push the last changes, close WebSocket clients with
+// "going away", then stop the background workers. ln, when not nil, is
+// used instead of listening on cfg.Addr (tests pass a random port).
+func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) error {
+	a, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	a.start(bg, "push hub", a.push.Run)
+	a.start(bg, "staleness sweeper", a.store.Run)
+	served := make(chan error, 1)
+	go func() { served <- a.http.Serve(ln) }()
+	a.ready.Store(true)
+	log.Info("iocd ready", "addr", ln.Addr().String(), "epoch", a.store.Epoch(), "data_dir", cfg.DataDir)
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		stopBG()
+		a.workers.Wait()
+		return fmt.Errorf("http server: %w", err)
+	}
+	return a.shutdown(stopBG)
+}
+
+func (a *app) start(ctx context.Context, name string, fn func(context.Context) error) {
+	a.workers.Add(1)
+	go func() {
+		defer a.workers.Done()
+		if err := fn(ctx); err != nil {
+			a.log.Error("worker stopped", "worker", name, "err", err)
+		}
+	}()
+}
+
+func (a *app) shutdown(stopBG context.CancelFunc) error {
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	a.ready.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := a.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := a.push.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("push flush: %w", err))
+	}
+	if err := a.push.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("websocket shutdown: %w", err))
+	}
+	stopBG()
+	a.workers.Wait()
+	a.log.Info("stopped")
+	return errors.Join(errs...)
+}
