@@ -179,3 +179,24 @@ func (c *Config) origins() []string {
 	return out
 }
 
+// configReference renders every flag as the Markdown table of
+// docs/CONFIGURATION.md, so that the document is generated from the code.
+func configReference() string {
+	fs := flag.NewFlagSet("iocd", flag.ContinueOnError)
+	(&Config{}).define(fs)
+	var b strings.Builder
+	b.WriteString("# iocd configuration reference\n\n")
+	b.WriteString("Generated from the code by `go test ./cmd/iocd -run TestConfigReferenceIsCurrent -update`; do not edit by hand.\n\n")
+	b.WriteString("Every flag has an environment-variable twin: `IOC_` + the flag in upper case, dashes as underscores.\n")
+	b.WriteString("A flag given on the command line wins over the environment, which wins over the default.\n")
+	b.WriteString("Durations use Go syntax (`90s`, `15m`, `2h`). `iocd -help` prints the same list.\n\n")
+	b.WriteString("| flag | environment | default | meaning |\n|---|---|---|---|\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		def := f.DefValue
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | %s |\n", f.Name, envName(f.Name), def, f.Usage)
+	})
+	return b.String()
+}

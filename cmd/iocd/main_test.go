@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestConfigFlagsEnvAndDefaults(t *testing.T) {
+	env := map[string]string{
+		"IOC_ADDR":      ":9999",
+		"IOC_DATA_DIR":  "/var/lib/ioc",
+		"IOC_LAYER_TTL": "traffic.signals=30s,environment.air=2h",
+	}
+	c, err := parseConfig([]string{"--addr", "127.0.0.1:7000"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" {
+		t.Errorf("flag must win over env: addr = %q", c.Addr)
+	}
+	if c.DataDir != "/var/lib/ioc" {
+		t.Errorf("env must fill unset flags: data-dir = %q", c.DataDir)
+	}
+	if c.PushInterval != 25*time.Millisecond || c.ShutdownTimeout != 15*time.Second {
+		t.Errorf("defaults: push-interval %v, shutdown-timeout %v", c.PushInterval, c.ShutdownTimeout)
+	}
+	ttls, _ := c.layerTTLs()
+	if ttls["traffic.signals"] != 30*time.Second || ttls["environment.air"] != 2*time.Hour {
+		t.Errorf("layer TTLs = %v", ttls)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"--layer-ttl", "traffic.signals"}, want: "--layer-ttl"},
+		{args: []string{"--layer-ttl", "a=-1s"}, want: "--layer-ttl"},
+		{args: []string{"--area", "1,2,3"}, want: "--area"},
+		{args: []string{"--log-level", "loud"}, want: "--log-level"},
+		{args: []string{"--log-format", "xml"}, want: "--log-format"},
+		{env: map[string]string{"IOC_PUSH_INTERVAL": "soon"}, want: "IOC_PUSH_INTERVAL"},
+		{args: []string{"--no-such-flag"}, want: "no-such-flag"},
+	} {
+		_, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("args %v env %v: error %v, want one naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestEveryFlagHasAnEnvTwinInTheUsage(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseConfig([]string{"-help"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-help: %v", err)
+	}
+	for _, want := range []string{"--addr", "IOC_ADDR", "--data-dir", "IOC_DATA_DIR", `default "./data"`, `default ":8080"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// startServer runs iocd on a random loopback port and waits for /readyz.
+func startServer(t *testing.T) (base string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseConfig([]string{"--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ln) }()
+	base = "http://" + ln.Addr().String()
+	waitUntil(t, "server ready", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			return errors.New("server did not stop within 20s")
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wsReader collects the feature ids a subscribed client receives.
+type wsReader struct {
+	conn *websocket.Conn
+	msgs chan map[string]any
+	err  error // why reading stopped; set before msgs is closed
+}
+
+func subscribe(t *testing.T, base string, bbox []float64) *wsReader {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := &wsReader{conn: conn, msgs: make(chan map[string]any, 100)}
+	go func() {
+		defer close(r.msgs)
+		for {
+			var m map[string]any
+			if err := conn.ReadJSON(&m); err != nil {
+				r.err = err
+				return
+			}
+			r.msgs <- m
+		}
+	}()
+	if err := conn.WriteJSON(map[string]any{"type": "subscribe", "layers": []string{"feedback.reports"}, "bbox": bbox}); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.next(t); m["type"] != "snapshot" {
+		t.Fatalf("first message %v, want snapshot", m)
+	}
+	return r
+}
+
+func (r *wsReader) next(t *testing.T) map[string]any {
+	t.Helper()
+	select {
+	case m, ok := <-r.msgs:
+		if !ok {
+			t.Fatal("connection closed")
+		}
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message within 5s")
+	}
+	return nil
+}
+
+// The done-criterion of the core: an event posted over HTTP appears on a
+// client watching its area and not on one watching elsewhere; shutdown
+// closes clients with "going away".
+func TestPostedEventReachesTheRightClient(t *testing.T) {
+	base, stop := startServer(t)
+	near := subscribe(t, base, []float64{108.20, 16.05, 108.23, 16.08})
+	far := subscribe(t, base, []float64{108.24, 16.09, 108.26, 16.11})
+
+	post(t, base, `{"layer":"feedback.reports","id":"r-1","geometry":{"type":"Point","coordinates":[108.2208,16.0678]},"properties":{"category":"flooded_road","channel":"app"}}`)
+	sent := time.Now()
+	expectOnly(t, near, "r-1")
+	t.Logf("diff arrived %v after the POST returned", time.Since(sent))
+	// The far client's first diff must be its own event, not r-1.
+	post(t, base, `{"layer":"feedback.reports","id":"r-2","geometry":{"type":"Point","coordinates":[108.25,16.10]}}`)
+	expectOnly(t, far, "r-2")
+
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	for range near.msgs { // drain until the server closes the connection
+	}
+	if !websocket.IsCloseError(near.err, websocket.CloseGoingAway) {
+		t.Errorf("after shutdown the client read %v, want close 1001 going away", near.err)
+	}
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	base, _ := startServer(t)
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/readyz":  "ready",
+		"/metrics": "ioc_ingest_events_total",
+	} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
+}
+
+func post(t *testing.T, base, body string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/events", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack struct{ Accepted int }
+	_ = json.NewDecoder(resp.Body).Decode(&ack)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || ack.Accepted != 1 {
+		t.Fatalf("POST: %d accepted=%d", resp.StatusCode, ack.Accepted)
+	}
+}
+
+func expectOnly(t *testing.T, r *wsReader, id string) {
+	t.Helper()
+	m := r.next(t)
+	ups, _ := m["upserts"].([]any)
+	if m["type"] != "diff" || len(ups) != 1 || ups[0].(map[string]any)["id"] != id {
+		t.Fatalf("got %v, want a diff with only %s", m, id)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite docs/CONFIGURATION.md from the flags")
+
+func TestConfigReferenceIsCurrent(t *testing.T) {
+	const path = "../../docs/CONFIGURATION.md"
+	want := configReference()
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("%s is out of date with the flags: run go test ./cmd/iocd -run TestConfigReference -update", path)
+	}
+}

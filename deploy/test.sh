@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, every test with the race detector,
+# then a short run of every fuzz target. .ci/run calls this same script.
+# FUZZTIME sets the length of each fuzz run (default 10s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+echo "== fuzz (${FUZZTIME:-10s} per target)"
+grep -rl --include='*_test.go' '^func Fuzz' . | while read -r file; do
+	pkg="./$(dirname "${file#./}")"
+	for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -d' ' -f2); do
+		echo "-- $pkg $target"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "$pkg"
+	done
+done
+echo "== all tests passed"
