@@ -100,7 +100,7 @@ func (a *app) routes() http.Handler {
 	r.Get("/readyz", a.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Method(http.MethodPost, "/events", a.ingest)
+		r.Handle("/events", a.ingest)
 		a.push.Routes(r)
 	})
 	return r
