@@ -36,11 +36,13 @@ type Rejection struct {
 // refused one.
 type Batch struct {
 	Events   []layers.Event
+	Indexes  []int // Indexes[i] is the body index of Events[i]
 	Rejected []Rejection
+	lines    []int // NDJSON line of each event, for rejections found later
 }
 
 // Len is the number of events the body held, valid or not.
-func (b *Batch) Len() int { return len(b.Events) + len(b.Rejected) }
+func (b *Batch) Len() int { return b.Accepted() + len(b.Rejected) }
 
 // BatchError refuses a body as a whole: it is empty, holds too many events,
 // or (for a JSON array) is not valid JSON, which leaves no way to tell
@@ -98,7 +100,7 @@ func skipBOM(body []byte) int {
 // hundred bytes, so that large batches do not grow it many times.
 func (st *decodeState) newBatch(body []byte) *Batch {
 	n := min(len(body)/256+1, st.d.cfg.MaxBatch)
-	return &Batch{Events: make([]layers.Event, 0, n)}
+	return &Batch{Events: make([]layers.Event, 0, n), Indexes: make([]int, 0, n), lines: make([]int, 0, n)}
 }
 
 func (b *Batch) add(ev layers.Event, err *EventError, index, line int) {
@@ -107,6 +109,8 @@ func (b *Batch) add(ev layers.Event, err *EventError, index, line int) {
 		return
 	}
 	b.Events = append(b.Events, ev)
+	b.Indexes = append(b.Indexes, index)
+	b.lines = append(b.lines, line)
 }
 
 func (st *decodeState) json(body []byte) (*Batch, *BatchError) {

@@ -70,6 +70,9 @@ type IngestConfig struct {
 	Area geo.Rect
 	// Now is the server clock. Default time.Now.
 	Now func() time.Time
+	// Processor gives events their domain meaning (the modules); nil
+	// passes them through.
+	Processor Processor
 }
 
 func (c *IngestConfig) defaults() {
@@ -86,7 +89,7 @@ func (c *IngestConfig) defaults() {
 type Ingest struct {
 	cfg     IngestConfig
 	dec     *Decoder
-	bus     Bus
+	intake  *Intake
 	log     *slog.Logger
 	metrics *metrics
 }
@@ -99,7 +102,7 @@ func NewIngest(cfg IngestConfig, bus Bus, reg prometheus.Registerer, log *slog.L
 		log = slog.New(slog.DiscardHandler)
 	}
 	dec := NewDecoder(DecoderConfig{MaxFuture: cfg.MaxFuture, Area: cfg.Area, MaxBatch: cfg.MaxBatch, Now: cfg.Now})
-	return &Ingest{cfg: cfg, dec: dec, bus: bus, log: log, metrics: newMetrics(reg)}
+	return &Ingest{cfg: cfg, dec: dec, intake: NewIntake(cfg.Processor, bus), log: log, metrics: newMetrics(reg)}
 }
 
 // Response is the body of 202 and of 400 when no event was valid.
@@ -174,13 +177,14 @@ func (i *Ingest) serve(w http.ResponseWriter, r *http.Request) int {
 		}
 		return i.refuse(w, r, &requestError{status, be.Code, be.Msg})
 	}
+	err = i.intake.Submit(r.Context(), b)
 	i.metrics.batch(b)
 	if len(b.Events) == 0 {
 		i.logRejected(r, http.StatusBadRequest, b)
 		return i.respond(w, http.StatusBadRequest, b)
 	}
-	if err := i.bus.Publish(r.Context(), b.Events); err != nil {
-		i.metrics.events.WithLabelValues("failed").Add(float64(len(b.Events)))
+	if err != nil {
+		i.metrics.events.WithLabelValues("failed").Add(float64(b.Accepted()))
 		level := slog.LevelWarn
 		if r.Context().Err() != nil {
 			level = slog.LevelDebug // the sender hung up; it will resend
@@ -190,7 +194,7 @@ func (i *Ingest) serve(w http.ResponseWriter, r *http.Request) int {
 		return i.refuse(w, r, &requestError{http.StatusServiceUnavailable, "publish_failed",
 			"the events could not be delivered to the layers and none was applied: retry later"})
 	}
-	i.metrics.events.WithLabelValues("accepted").Add(float64(len(b.Events)))
+	i.metrics.events.WithLabelValues("accepted").Add(float64(b.Accepted()))
 	if len(b.Rejected) > 0 {
 		i.logRejected(r, http.StatusAccepted, b)
 	}
@@ -198,7 +202,7 @@ func (i *Ingest) serve(w http.ResponseWriter, r *http.Request) int {
 }
 
 func (i *Ingest) respond(w http.ResponseWriter, status int, b *Batch) int {
-	resp := Response{Accepted: len(b.Events), Rejected: b.Rejected, RejectedTotal: len(b.Rejected)}
+	resp := Response{Accepted: b.Accepted(), Rejected: b.Rejected, RejectedTotal: len(b.Rejected)}
 	if len(resp.Rejected) > i.cfg.MaxRejected {
 		resp.Rejected, resp.RejectedTruncated = resp.Rejected[:i.cfg.MaxRejected], true
 	}

@@ -1,0 +1,191 @@
+package streams
+
+import (
+	"errors"
+	"fmt"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/danang-ioc/ioc/layers"
+)
+
+// LayerSpec declares a layer a module owns: its public name, how often its
+// entities are expected to report, and when silence makes one stale.
+type LayerSpec struct {
+	Name        string
+	Description string
+	// Interval is how often an entity is expected to report.
+	Interval time.Duration
+	// StaleAfter is how long an entity may stay silent before it is marked
+	// stale; zero means never (short-lived events such as violations).
+	StaleAfter time.Duration
+}
+
+// Module gives one feed its domain meaning: it owns some layers and turns
+// each valid event for them into the events to apply, computing domain
+// properties on the way in (an AQI band, a river's warning level and
+// trend). It may return more than one event (a cabinet losing power also
+// darkens its lamps) or none. Process is called concurrently; a module
+// guards its own state. An error refuses the event; make it an *EventError
+// to choose the reason, otherwise the reason is invalid_properties.
+type Module interface {
+	Name() string
+	Layers() []LayerSpec
+	Process(ev layers.Event) ([]layers.Event, error)
+}
+
+// Modules routes events to the module owning their layer. Events for
+// layers no module owns pass through unchanged, so new feeds work before
+// they have a module.
+type Modules struct {
+	mods    []Module
+	byLayer map[string]Module
+	tagger  Tagger
+}
+
+// Tagger adds derived, module-independent properties to an event, such as
+// the administrative area it lies in. It runs after the module.
+type Tagger interface {
+	Tag(ev *layers.Event)
+}
+
+// NewModules checks that no two modules claim one layer.
+func NewModules(tagger Tagger, mods ...Module) (*Modules, error) {
+	m := &Modules{mods: mods, byLayer: map[string]Module{}, tagger: tagger}
+	for _, mod := range mods {
+		for _, spec := range mod.Layers() {
+			if other := m.byLayer[spec.Name]; other != nil {
+				return nil, fmt.Errorf("layer %s claimed by modules %s and %s", spec.Name, other.Name(), mod.Name())
+			}
+			m.byLayer[spec.Name] = mod
+		}
+	}
+	return m, nil
+}
+
+// Specs lists every declared layer, sorted by name.
+func (m *Modules) Specs() []LayerSpec {
+	var out []LayerSpec
+	for _, mod := range m.mods {
+		out = append(out, mod.Layers()...)
+	}
+	slices.SortFunc(out, func(a, b LayerSpec) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Process runs one event through its module and the tagger.
+func (m *Modules) Process(ev layers.Event) ([]layers.Event, error) {
+	out := []layers.Event{ev}
+	if mod := m.byLayer[ev.Layer]; mod != nil {
+		var err error
+		if out, err = mod.Process(ev); err != nil {
+			return nil, asEventError(err)
+		}
+	}
+	if m.tagger != nil {
+		for i := range out {
+			if out[i].Op == layers.OpUpsert {
+				m.tagger.Tag(&out[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+func asEventError(err error) *EventError {
+	var ee *EventError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return &EventError{Reason: ReasonInvalidProperties, Path: "properties", Msg: err.Error()}
+}
+
+// Processor is what Intake needs of the modules.
+type Processor interface {
+	Process(ev layers.Event) ([]layers.Event, error)
+}
+
+// Intake is the one path every source takes (HTTP ingest, NGSI, Open311,
+// MQTT, the simulator): decoded events go through the modules, then all the
+// events of a submission go to the bus in one call, so nothing
+// half-applies.
+type Intake struct {
+	proc Processor
+	bus  Bus
+}
+
+// NewIntake builds the intake; proc may be nil (no modules).
+func NewIntake(proc Processor, bus Bus) *Intake {
+	return &Intake{proc: proc, bus: bus}
+}
+
+// Submit processes a decoded batch and publishes what remains. Refused
+// events join b.Rejected; on a bus error nothing was applied.
+func (in *Intake) Submit(ctx context.Context, b *Batch) error {
+	in.process(b)
+	if len(b.Events) == 0 {
+		return nil
+	}
+	return in.bus.Publish(ctx, b.Events)
+}
+
+// SubmitEvents is Submit for sources that decode events one by one.
+func (in *Intake) SubmitEvents(ctx context.Context, events []layers.Event) (*Batch, error) {
+	b := &Batch{Events: events, Indexes: make([]int, len(events))}
+	for i := range b.Indexes {
+		b.Indexes[i] = i
+	}
+	return b, in.Submit(ctx, b)
+}
+
+// process runs the batch's events through the modules, moving refused ones
+// to the batch's rejections.
+func (in *Intake) process(b *Batch) {
+	if in.proc == nil {
+		return
+	}
+	events := make([]layers.Event, 0, len(b.Events))
+	indexes := make([]int, 0, len(b.Events))
+	for i, ev := range b.Events {
+		out, err := in.proc.Process(ev)
+		if err != nil {
+			ee := asEventError(err)
+			b.Rejected = append(b.Rejected, Rejection{Index: b.Indexes[i], Line: b.line(i), Reason: ee.Reason, Error: ee.Error()})
+			continue
+		}
+		for range out {
+			indexes = append(indexes, b.Indexes[i])
+		}
+		events = append(events, out...)
+	}
+	slices.SortStableFunc(b.Rejected, func(x, y Rejection) int { return x.Index - y.Index })
+	b.Events, b.Indexes, b.lines = events, indexes, nil
+}
+
+// Accepted counts the body's events that were accepted; one event may have
+// become several (Indexes repeats its index).
+func (b *Batch) Accepted() int {
+	n := 0
+	for i, idx := range b.Indexes {
+		if i == 0 || idx != b.Indexes[i-1] {
+			n++
+		}
+	}
+	return n
+}
+
+func (b *Batch) line(i int) int {
+	if i < len(b.lines) {
+		return b.lines[i]
+	}
+	return 0
+}
