@@ -1,0 +1,291 @@
+package feedback
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams"
+)
+
+func goldenConfig() Config { return Config{} }
+
+var t0 = time.Date(2025, 10, 27, 15, 0, 0, 0, time.FixedZone("ICT", 7*3600))
+
+func at(min int) string { return t0.Add(time.Duration(min) * time.Minute).Format(time.RFC3339) }
+
+func ev(id, when string, lon, lat float64, props string) string {
+	return fmt.Sprintf(`{"layer":"feedback.reports","id":%q,"time":%q,"geometry":{"type":"Point","coordinates":[%v,%v]},"properties":%s}`,
+		id, when, lon, lat, props)
+}
+
+func rep(id string, min int, props string) string {
+	return ev(id, at(min), 108.2208, 16.0678, props)
+}
+
+func run(t *testing.T, m *Module, line string) (layers.Event, map[string]any, error) {
+	t.Helper()
+	out, err := m.Process(event(t, line))
+	if err != nil {
+		return layers.Event{}, nil, err
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d events", len(out))
+	}
+	var p map[string]any
+	if err := json.Unmarshal(out[0].Properties, &p); err != nil {
+		t.Fatal(err)
+	}
+	return out[0], p, nil
+}
+
+func TestTransitions(t *testing.T) {
+	legal := map[string][]string{
+		"received":    {"received", "assigned", "in_progress", "resolved", "rejected"},
+		"assigned":    {"assigned", "in_progress", "resolved", "rejected"},
+		"in_progress": {"in_progress", "resolved", "rejected"},
+		"resolved":    {"resolved"},
+		"rejected":    {"rejected"},
+	}
+	for _, from := range Statuses {
+		for _, to := range Statuses {
+			want := false
+			for _, s := range legal[from] {
+				want = want || s == to
+			}
+			if got := allowed(from, to); got != want {
+				t.Errorf("%s → %s: allowed %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
+
+// history renders statusHistory as "status@minute ...".
+func history(p map[string]any) string {
+	var s []string
+	for _, e := range p["statusHistory"].([]any) {
+		tr := e.(map[string]any)
+		tm, _ := time.Parse(time.RFC3339, tr["time"].(string))
+		s = append(s, fmt.Sprintf("%s@%d", tr["status"], int(tm.Sub(t0).Minutes())))
+	}
+	return strings.Join(s, " ")
+}
+
+func TestWorkflow(t *testing.T) {
+	m := New(Config{})
+	steps := []struct {
+		min         int
+		props       string
+		history     string
+		status, err string
+	}{
+		{0, `{"category":"fallen_tree","channel":"hotline","description":"Cây đổ chắn đường"}`, "received@0", "received", ""},
+		{5, `{"status":"assigned","assignee":"Đội cây xanh số 2"}`, "received@0 assigned@5", "assigned", ""},
+		{7, `{"status":"assigned","assignee":"Đội cây xanh số 3"}`, "received@0 assigned@5", "assigned", ""}, // repeat: reassignment
+		{9, `{"description":"Cây đổ chắn hai làn"}`, "received@0 assigned@5", "assigned", ""},                // no status: unchanged
+		{30, `{"status":"in_progress"}`, "received@0 assigned@5 in_progress@30", "in_progress", ""},
+		{31, `{"status":"received"}`, "", "", "illegal status transition in_progress → received (allowed from in_progress: resolved, rejected)"},
+		{60, `{"status":"resolved"}`, "received@0 assigned@5 in_progress@30 resolved@60", "resolved", ""},
+		{62, `{"status":"resolved"}`, "received@0 assigned@5 in_progress@30 resolved@60", "resolved", ""},
+		{65, `{"status":"assigned"}`, "", "", "illegal status transition resolved → assigned (allowed from resolved: none: resolved is final"},
+	}
+	for _, s := range steps {
+		out, p, err := run(t, m, rep("r1", s.min, s.props))
+		if s.err != "" {
+			if err == nil || !strings.Contains(err.Error(), s.err) {
+				t.Errorf("minute %d: error %v, want %q", s.min, err, s.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("minute %d: %v", s.min, err)
+		}
+		if h := history(p); h != s.history || p["status"] != s.status || !out.Time.Equal(t0.Add(time.Duration(s.min)*time.Minute)) {
+			t.Errorf("minute %d: history %s status %v time %v, want %s %s", s.min, h, p["status"], out.Time, s.history, s.status)
+		}
+	}
+	// Updates merge: the last event carried only a status, the report keeps the rest.
+	_, p, _ := run(t, m, rep("r1", 70, `{}`))
+	if p["category"] != "fallen_tree" || p["channel"] != "hotline" || p["agencyResponsible"] != "Đội cây xanh số 3" ||
+		p["description"] != "Cây đổ chắn hai làn" || p["open"] != false || p["priority"] != "high" ||
+		p["statusSince"] != "2025-10-27T09:00:00Z" || p["reportedAt"] != "2025-10-27T08:00:00Z" {
+		t.Errorf("merged report: %v", p)
+	}
+}
+
+func TestLateStatusFindsItsPlace(t *testing.T) {
+	m := New(Config{})
+	run(t, m, rep("r", 0, `{"category":"flooded_road"}`))
+	run(t, m, rep("r", 20, `{"status":"in_progress","assignee":"Đội cứu hộ 1"}`))
+	out, p, err := run(t, m, rep("r", 10, `{"status":"assigned","assignee":"old"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := history(p); h != "received@0 assigned@10 in_progress@20" {
+		t.Errorf("history %s", h)
+	}
+	if !out.Time.Equal(t0.Add(20*time.Minute)) || p["agencyResponsible"] != "Đội cứu hộ 1" || p["status"] != "in_progress" {
+		t.Errorf("late event should render the newest state: %v %v", out.Time, p)
+	}
+	// in_progress recorded at 20 but a late report says it began at 15
+	_, p, _ = run(t, m, rep("r", 15, `{"status":"in_progress"}`))
+	if h := history(p); h != "received@0 assigned@10 in_progress@15" {
+		t.Errorf("earlier repeat: %s", h)
+	}
+	// a late status that breaks the path is refused, naming the history
+	_, _, err = run(t, m, rep("r", 5, `{"status":"rejected"}`))
+	if err == nil || !strings.Contains(err.Error(), "status rejected at 2025-10-27T08:05:00Z does not fit the report's history") ||
+		!strings.Contains(err.Error(), "rejected → assigned") {
+		t.Errorf("late illegal: %v", err)
+	}
+}
+
+func TestNewReportWithStatus(t *testing.T) {
+	m := New(Config{})
+	_, p, err := run(t, m, rep("imported", 0, `{"category":"pothole","status":"assigned","channel":"open311"}`))
+	if err != nil || history(p) != "assigned@0" || p["priority"] != "normal" || p["open"] != true {
+		t.Errorf("%v %v", err, p)
+	}
+}
+
+func TestErrorsSayWhatAndWhere(t *testing.T) {
+	long := strings.Repeat("ư", maxDescription+1)
+	cases := []struct{ line, path, msg string }{
+		{rep("a", 0, `{"channel":"app"}`), "properties.category", "category is required for a new report: one of flooded_road, fallen_tree"},
+		{rep("a", 0, `{"category":"fire"}`), "properties.category", `unknown category "fire": valid values are flooded_road`},
+		{rep("a", 0, `{"category":"other","status":"closed"}`), "properties.status",
+			`unknown status "closed": valid values are received, assigned, in_progress, resolved, rejected`},
+		{rep("a", 0, `{"category":"other","channel":"zalo"}`), "properties.channel", "valid values are app, hotline, web, open311"},
+		{rep("a", 0, `{"category":"other","mediaURL":"file:///etc/passwd"}`), "properties.mediaURL", "must be an http or https URL"},
+		{rep("a", 0, `{"category":"other","description":"`+long+`"}`), "properties.description", "4001 characters long, at most 4000"},
+		{`{"layer":"feedback.reports","id":"a","geometry":{"type":"LineString","coordinates":[[108.2,16.0],[108.3,16.1]]},"properties":{"category":"other"}}`,
+			"geometry.type", "feedback.reports takes Point geometries"},
+		{`{"layer":"feedback.calls","id":"a","geometry":{"type":"Point","coordinates":[108.2,16.0]}}`, "layer", "not one of the feedback module's layers"},
+	}
+	m := New(Config{})
+	for _, c := range cases {
+		_, err := m.Process(event(t, c.line))
+		var ee *streams.EventError
+		if !errors.As(err, &ee) {
+			t.Errorf("%.80s: error %v is not an *EventError", c.line, err)
+			continue
+		}
+		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
+			t.Errorf("%.80s:\n got %.200s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
+		}
+	}
+}
+
+func TestPossibleDuplicates(t *testing.T) {
+	m := New(Config{})
+	// about 50 m apart: 0.00045° of latitude
+	cases := []struct {
+		id        string
+		min       int
+		lon, lat  float64
+		props     string
+		duplicate any
+	}{
+		{"first", 0, 108.2208, 16.0678, `{"category":"flooded_road"}`, nil},
+		{"near", 5, 108.2208, 16.06825, `{"category":"flooded_road"}`, "first"},
+		{"chain", 8, 108.2208, 16.0688, `{"category":"flooded_road"}`, "first"},  // 50 m from "near", 111 m from first
+		{"other-kind", 9, 108.2208, 16.0678, `{"category":"fallen_tree"}`, nil},  // another category
+		{"far", 10, 108.2250, 16.0678, `{"category":"flooded_road"}`, nil},       // 450 m away
+		{"later", 45, 108.2208, 16.0678, `{"category":"flooded_road"}`, nil},     // 45 minutes later
+		{"again", 46, 108.2208, 16.0679, `{"category":"flooded_road"}`, "later"}, // the window moves on
+	}
+	for _, c := range cases {
+		_, p, err := run(t, m, ev(c.id, at(c.min), c.lon, c.lat, c.props))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p["possibleDuplicateOf"] != c.duplicate {
+			t.Errorf("%s: possibleDuplicateOf %v, want %v", c.id, p["possibleDuplicateOf"], c.duplicate)
+		}
+	}
+	// a closed report is no longer an original
+	run(t, m, rep("later", 47, `{"status":"resolved"}`))
+	run(t, m, rep("again", 47, `{"status":"rejected"}`))
+	if _, p, _ := run(t, m, ev("after", at(48), 108.2208, 16.0678, `{"category":"flooded_road"}`)); p["possibleDuplicateOf"] != nil {
+		t.Errorf("duplicate of a closed report: %v", p["possibleDuplicateOf"])
+	}
+}
+
+func TestDeleteAndRetention(t *testing.T) {
+	m := New(Config{Retention: time.Hour})
+	run(t, m, rep("gone", 0, `{"category":"garbage"}`))
+	if _, err := m.Process(event(t, `{"layer":"feedback.reports","id":"gone","op":"delete"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, m, rep("gone", 1, `{"status":"assigned"}`)); err == nil {
+		t.Error("the report survived its delete")
+	}
+	run(t, m, rep("closed", 0, `{"category":"garbage","status":"resolved"}`))
+	run(t, m, rep("open", 0, `{"category":"garbage"}`))
+	for i := range 1000 {
+		run(t, m, rep(fmt.Sprint("x", i), 120, `{"category":"other"}`))
+	}
+	m.mu.Lock()
+	_, closedKept := m.reports["closed"]
+	_, openKept := m.reports["open"]
+	m.mu.Unlock()
+	if closedKept || !openKept {
+		t.Errorf("retention: closed kept %v, open kept %v", closedKept, openKept)
+	}
+}
+
+func TestSpecs(t *testing.T) {
+	s := Specs()
+	if len(s) != 1 || s[0].Name != LayerReports || s[0].StaleAfter != 0 || s[0].Interval != 0 {
+		t.Errorf("%+v", s)
+	}
+}
+
+func TestConcurrentProcess(t *testing.T) {
+	m := New(Config{})
+	statuses := []string{"received", "assigned", "in_progress", "resolved"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				id := fmt.Sprintf("r%d-%d", g, i/4)
+				props := fmt.Sprintf(`{"category":"flooded_road","status":%q}`, statuses[i%4])
+				if _, err := m.Process(event(t, rep(id, i, props))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkProcess(b *testing.B) {
+	m := New(Config{})
+	const n = 1000
+	events := make([]layers.Event, n)
+	statuses := []string{"received", "assigned", "in_progress", "resolved"}
+	for i := range events {
+		id := fmt.Sprintf("gopy-%05d", i/4)
+		events[i] = event(b, ev(id, at(i), 108.15+float64(i%97)/1000, 16.0+float64(i%89)/1000, fmt.Sprintf(
+			`{"category":"flooded_road","channel":"app","status":%q,"description":"Nước ngập sâu 40cm","mediaURL":"https://gopy.danang.gov.vn/m/%d.jpg"}`,
+			statuses[i%4], i)))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%n == 0 {
+			m = New(Config{}) // each pass replays the same reports from scratch
+		}
+		if _, err := m.Process(events[i%n]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,284 @@
+package feedback
+
+import (
+	"math"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twpayne/go-geom"
+
+	"github.com/danang-ioc/ioc/layers"
+)
+
+// Statuses is the workflow: received → assigned → in_progress → resolved,
+// or rejected. A report moves forward only, and may skip steps (a hotline
+// operator can resolve a call at once); rejected is reachable from every
+// open status; resolved and rejected are final. Reassigning a report keeps
+// its status and changes its agencyResponsible; a report that comes back after it
+// was resolved is a new report.
+var Statuses = []string{"received", "assigned", "in_progress", "resolved", "rejected"}
+
+var rank = map[string]int{"received": 0, "assigned": 1, "in_progress": 2, "resolved": 3, "rejected": 3}
+
+func isOpen(status string) bool { return status != "resolved" && status != "rejected" }
+
+// allowed says whether a report may go from one status to the next.
+func allowed(from, to string) bool {
+	switch {
+	case from == to:
+		return true
+	case !isOpen(from):
+		return false
+	case to == "rejected":
+		return true
+	}
+	return rank[to] > rank[from]
+}
+
+// next lists the statuses allowed after from, for error messages.
+func next(from string) string {
+	var out []string
+	for _, s := range Statuses {
+		if s != from && allowed(from, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return "none: " + from + " is final, a new problem is a new report"
+	}
+	return strings.Join(out, ", ")
+}
+
+// derived are computed by the module; a report's own values are dropped.
+var derived = []string{"statusHistory", "statusSince", "reportedAt", "open", "priority", "possibleDuplicateOf"}
+
+// maxDescription is Open311's limit on a description, in characters.
+const maxDescription = 4000
+
+// incoming is a validated report event.
+type incoming struct {
+	p                 props
+	status, category  string
+	hasStatus, hasCat bool
+}
+
+func readReport(ev layers.Event) (incoming, error) {
+	p, err := parseProps(ev.Properties)
+	if err != nil {
+		return incoming{}, err
+	}
+	p.alias("mediaURL", "media_url")
+	p.alias("agencyResponsible", "agency_responsible", "assignee")
+	p.alias("statusNotes", "status_notes")
+	in := incoming{p: p}
+	if in.category, in.hasCat, err = p.enum("category", Categories); err != nil {
+		return in, err
+	}
+	if in.status, in.hasStatus, err = p.enum("status", Statuses); err != nil {
+		return in, err
+	}
+	if _, _, err = p.enum("channel", Channels); err != nil {
+		return in, err
+	}
+	if _, _, err = p.str("agencyResponsible"); err != nil {
+		return in, err
+	}
+	if d, _, err := p.str("description"); err != nil {
+		return in, err
+	} else if n := utf8.RuneCountInString(d); n > maxDescription {
+		return in, invalid(path("description"), "description is %d characters long, at most %d are allowed", n, maxDescription)
+	}
+	if err := checkURL(p); err != nil {
+		return in, err
+	}
+	for _, k := range derived {
+		delete(p, k)
+	}
+	return in, nil
+}
+
+func checkURL(p props) error {
+	s, ok, err := p.str("mediaURL")
+	if err != nil || !ok {
+		return err
+	}
+	u, perr := url.Parse(s)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return invalid(path("mediaURL"), "mediaURL must be an http or https URL, got %q", s)
+	}
+	return nil
+}
+
+// apply merges an event into its report and renders the report. A late
+// event (older than the report's newest) still records its status in the
+// history, in its place, but does not overwrite newer properties; the
+// report is then rendered as of its newest event.
+func (m *Module) apply(ev layers.Event, in incoming) (layers.Event, error) {
+	r := m.reports[ev.ID]
+	if r == nil {
+		return m.create(ev, in)
+	}
+	if in.hasCat && in.category != r.category && !ev.Time.Before(r.time) {
+		r.category = in.category
+	}
+	status := in.status
+	if !in.hasStatus {
+		status = r.statusAt(ev.Time)
+	}
+	history, err := withTransition(r.history, transition{status, ev.Time})
+	if err != nil {
+		return ev, err
+	}
+	r.history = history
+	if ev.Time.Before(r.time) {
+		return m.render(ev.ID, r), nil
+	}
+	for k, v := range in.p {
+		r.props[k] = v
+	}
+	r.time, r.geometry = ev.Time, ev.Geometry
+	r.lon, r.lat = lonLat(ev.Geometry)
+	return m.render(ev.ID, r), nil
+}
+
+func (m *Module) create(ev layers.Event, in incoming) (layers.Event, error) {
+	if !in.hasCat {
+		return ev, invalid(path("category"), "category is required for a new report: one of %s", strings.Join(Categories, ", "))
+	}
+	status := in.status
+	if !in.hasStatus {
+		status = "received"
+	}
+	r := &report{props: in.p, history: []transition{{status, ev.Time}}, time: ev.Time, geometry: ev.Geometry, category: in.category}
+	r.lon, r.lat = lonLat(ev.Geometry)
+	if dup := m.duplicateOf(ev.Time, r); dup != "" {
+		r.props.setStr("possibleDuplicateOf", dup)
+	}
+	m.reports[ev.ID] = r
+	m.recent = append(m.recent, created{ev.ID, ev.Time})
+	return m.render(ev.ID, r), nil
+}
+
+// withTransition returns the history with a status at time t, checking
+// that the whole history stays a legal path. Histories stay short (a
+// handful of entries), so it simply inserts, collapses repeats and walks.
+func withTransition(h []transition, tr transition) ([]transition, error) {
+	i := len(h)
+	for i > 0 && h[i-1].Time.After(tr.Time) {
+		i--
+	}
+	hist := slices.Insert(slices.Clone(h), i, tr)
+	// A repeat of the status in effect keeps the earlier time; a status
+	// recorded later than it is now known to have begun moves earlier.
+	hist = slices.CompactFunc(hist, func(a, b transition) bool { return a.Status == b.Status })
+	for j := 1; j < len(hist); j++ {
+		if !allowed(hist[j-1].Status, hist[j].Status) {
+			return h, illegal(h, tr, hist[j-1].Status, hist[j].Status)
+		}
+	}
+	return hist, nil
+}
+
+func illegal(h []transition, tr transition, from, to string) error {
+	if !h[len(h)-1].Time.After(tr.Time) {
+		return invalid(path("status"), "illegal status transition %s → %s (allowed from %s: %s)", from, to, from, next(from))
+	}
+	var steps []string
+	for _, t := range h {
+		steps = append(steps, t.Status+" at "+t.Time.UTC().Format(time.RFC3339))
+	}
+	return invalid(path("status"), "status %s at %s does not fit the report's history (%s): it would make %s → %s",
+		tr.Status, tr.Time.UTC().Format(time.RFC3339), strings.Join(steps, ", "), from, to)
+}
+
+func (r *report) status() string { return r.history[len(r.history)-1].Status }
+
+// statusAt is the status in effect at t.
+func (r *report) statusAt(t time.Time) string {
+	s := r.history[0].Status
+	for _, tr := range r.history {
+		if tr.Time.After(t) {
+			break
+		}
+		s = tr.Status
+	}
+	return s
+}
+
+// render builds the report's event as of its newest state.
+func (m *Module) render(id string, r *report) layers.Event {
+	p := r.props.clone()
+	last := r.history[len(r.history)-1]
+	hist := make([]byte, 0, 16+48*len(r.history))
+	for i, tr := range r.history {
+		if i > 0 {
+			hist = append(hist, ',')
+		}
+		hist = append(append(hist, `{"status":"`...), tr.Status...)
+		hist = tr.Time.UTC().AppendFormat(append(hist, `","time":"`...), time.RFC3339Nano)
+		hist = append(hist, `"}`...)
+	}
+	p.setStr("category", r.category)
+	p.setStr("status", last.Status)
+	p["statusHistory"] = append(append([]byte{'['}, hist...), ']')
+	p.setTime("statusSince", last.Time)
+	p.setTime("reportedAt", r.history[0].Time)
+	p.setBool("open", isOpen(last.Status))
+	prio, ok := priorities[r.category]
+	if !ok {
+		prio = "normal"
+	}
+	p.setStr("priority", prio)
+	ev := layers.Event{Layer: LayerReports, ID: id, Op: layers.OpUpsert, Time: r.time, Geometry: r.geometry}
+	return with(ev, p)
+}
+
+// duplicateOf finds an open report of the same category made within the
+// duplicate window and radius of a new one; it names the original, so a
+// chain of duplicates points at the first report. Reports created long
+// before (the recent list is pruned) are not considered.
+func (m *Module) duplicateOf(t time.Time, r *report) string {
+	cut := 0
+	for cut < len(m.recent) && t.Sub(m.recent[cut].at) > m.cfg.DuplicateWindow {
+		cut++
+	}
+	m.recent = m.recent[cut:]
+	best, bestAt := "", time.Time{}
+	for _, c := range m.recent {
+		o := m.reports[c.id]
+		if o == nil || o.category != r.category || !isOpen(o.status()) || c.at.Sub(t).Abs() > m.cfg.DuplicateWindow {
+			continue
+		}
+		if distance(o.lon, o.lat, r.lon, r.lat) > m.cfg.DuplicateRadius {
+			continue
+		}
+		if best == "" || c.at.Before(bestAt) {
+			best, bestAt = c.id, c.at
+		}
+	}
+	if o := m.reports[best]; o != nil {
+		if orig, ok, _ := o.props.str("possibleDuplicateOf"); ok && m.reports[orig] != nil {
+			return orig
+		}
+	}
+	return best
+}
+
+func lonLat(g geom.T) (float64, float64) {
+	if pt, ok := g.(*geom.Point); ok {
+		return pt.X(), pt.Y()
+	}
+	return math.NaN(), math.NaN()
+}
+
+// distance in metres between two nearby points (equirectangular; exact
+// enough within a city).
+func distance(lon1, lat1, lon2, lat2 float64) float64 {
+	const r = 6371008.8
+	x := (lon2 - lon1) * math.Pi / 180 * math.Cos((lat1+lat2)/2*math.Pi/180)
+	y := (lat2 - lat1) * math.Pi / 180
+	return r * math.Hypot(x, y)
+}

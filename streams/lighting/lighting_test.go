@@ -1,0 +1,252 @@
+package lighting
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams"
+)
+
+func goldenConfig() Config { return Config{} }
+
+func ev(layer, id, at, props string) string {
+	return fmt.Sprintf(`{"layer":%q,"id":%q,"time":%q,"geometry":{"type":"Point","coordinates":[108.2208,16.0678]},"properties":%s}`,
+		layer, id, at, props)
+}
+
+func propsOf(t *testing.T, e layers.Event) map[string]any {
+	t.Helper()
+	p := map[string]any{}
+	if e.Properties == nil {
+		return p
+	}
+	if err := json.Unmarshal(e.Properties, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLampStates(t *testing.T) {
+	cases := []struct {
+		props string
+		state string
+		level any // float64 or nil when unknown
+		dark  bool
+	}{
+		{`{"state":"on"}`, "on", 100.0, false},
+		{`{"state":"off"}`, "off", 0.0, true},
+		{`{"state":"dimmed","level":40}`, "dimmed", 40.0, false},
+		{`{"state":"dimmed"}`, "dimmed", nil, false},
+		{`{"state":"fault"}`, "fault", 0.0, true},
+		{`{"state":"no_power"}`, "no_power", 0.0, true},
+		{`{"state":"on","level":0}`, "off", 0.0, true},         // on at 0 % gives no light
+		{`{"state":"dimmed","level":100}`, "on", 100.0, false}, // dimmed to 100 % is on
+		{`{"powerState":"on"}`, "on", 100.0, false},
+		{`{"powerState":"bootingUp"}`, "on", 100.0, false},
+		{`{"powerState":"on","illuminanceLevel":0.5}`, "dimmed", 50.0, false},
+		{`{"powerState":"low","illuminanceLevel":0.3}`, "dimmed", 30.0, false},
+		{`{"powerState":"low"}`, "dimmed", nil, false},
+		{`{"powerState":"off","status":"ok"}`, "off", 0.0, true},
+		{`{"powerState":"on","status":"defectiveLamp"}`, "fault", 0.0, true},
+		{`{"status":"brokenLantern"}`, "fault", 0.0, true},
+		{`{"state":"on","status":"columnIssue"}`, "on", 100.0, false}, // the native state wins
+	}
+	m := New(Config{})
+	for _, c := range cases {
+		out, err := m.Process(event(t, ev(LayerLamps, "l", "2025-10-27T19:00:00+07:00", c.props)))
+		if err != nil {
+			t.Fatalf("%s: %v", c.props, err)
+		}
+		p := propsOf(t, out[0])
+		if p["state"] != c.state || p["level"] != c.level || p["dark"] != c.dark || p["stateSource"] != "lamp" {
+			t.Errorf("%s: state %v level %v dark %v source %v, want %s %v %v", c.props,
+				p["state"], p["level"], p["dark"], p["stateSource"], c.state, c.level, c.dark)
+		}
+	}
+}
+
+func TestErrorsSayWhatAndWhere(t *testing.T) {
+	at := "2025-10-27T19:00:00+07:00"
+	cases := []struct{ line, path, msg string }{
+		{ev(LayerLamps, "l", at, `{"state":"broken"}`), "properties.state",
+			`unknown state "broken": valid values are on, off, dimmed, fault, no_power`},
+		{ev(LayerLamps, "l", at, `{"powerState":"dim"}`), "properties.powerState", "valid values are on, off, low, bootingUp"},
+		{ev(LayerLamps, "l", at, `{"powerConsumption":65}`), "properties.state", "a lamp report needs state"},
+		{ev(LayerLamps, "l", at, `{"state":"dimmed","level":140}`), "properties.level", "between 0 and 100"},
+		{ev(LayerLamps, "l", at, `{"state":"on","illuminanceLevel":50}`), "properties.illuminanceLevel", "between 0 and 1"},
+		{ev(LayerLamps, "l", at, `{"state":"on","powerConsumption":-5}`), "properties.powerConsumption", "must be >= 0 W"},
+		{ev(LayerLamps, "l", at, `{"state":"on","cabinet":17}`), "properties.refStreetlightControlCabinet", "must be a string"},
+		{ev(LayerCabinets, "c", at, `{"totalActivePower":3.2}`), "properties.state", "state is required"},
+		{ev(LayerCabinets, "c", at, `{"state":"on","energyConsumed":-1}`), "properties.energyConsumed", "must be >= 0 kWh"},
+		{ev("lighting.poles", "p", at, `{}`), "layer", "not one of the lighting module's layers"},
+	}
+	m := New(Config{})
+	for _, c := range cases {
+		_, err := m.Process(event(t, c.line))
+		var ee *streams.EventError
+		if !errors.As(err, &ee) {
+			t.Errorf("%s: error %v is not an *EventError", c.line, err)
+			continue
+		}
+		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
+			t.Errorf("%s:\n got %s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
+		}
+	}
+}
+
+// summary lists the output as "id:state:source" (or "id:state" for a
+// cabinet), in order.
+func summary(t *testing.T, out []layers.Event) string {
+	var s []string
+	for _, e := range out {
+		p := propsOf(t, e)
+		if e.Layer == LayerCabinets {
+			s = append(s, fmt.Sprintf("%s:%v", e.ID, p["state"]))
+		} else {
+			s = append(s, fmt.Sprintf("%s:%v:%v", e.ID, p["state"], p["stateSource"]))
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+func TestCabinetPowerLossDarkensAndRestoresLamps(t *testing.T) {
+	m := New(Config{})
+	steps := []struct {
+		name, line, want string
+	}{
+		{"lamp a", ev(LayerLamps, "a", "2025-10-27T18:00:00+07:00", `{"state":"on","cabinet":"cab-1","powerConsumption":60}`), "a:on:lamp"},
+		{"lamp b", ev(LayerLamps, "b", "2025-10-27T18:00:00+07:00", `{"state":"dimmed","level":50,"cabinet":"cab-1"}`), "b:dimmed:lamp"},
+		{"lamp c", ev(LayerLamps, "c", "2025-10-27T18:00:00+07:00", `{"state":"fault","refStreetlightControlCabinet":"cab-1"}`), "c:fault:lamp"},
+		{"lamp d elsewhere", ev(LayerLamps, "d", "2025-10-27T18:00:00+07:00", `{"state":"on","cabinet":"cab-2"}`), "d:on:lamp"},
+		{"cabinet on", ev(LayerCabinets, "cab-1", "2025-10-27T18:00:00+07:00", `{"state":"on"}`), "cab-1:on"},
+		{"power lost", ev(LayerCabinets, "cab-1", "2025-10-27T20:15:00+07:00", `{"state":"no_power"}`),
+			"cab-1:no_power a:no_power:cabinet b:no_power:cabinet c:no_power:cabinet"},
+		{"still lost: no repeat", ev(LayerCabinets, "cab-1", "2025-10-27T20:20:00+07:00", `{"state":"no_power"}`), "cab-1:no_power"},
+		{"lamp reports during the outage", ev(LayerLamps, "a", "2025-10-27T20:25:00+07:00", `{"state":"on","cabinet":"cab-1"}`),
+			"a:no_power:cabinet"},
+		{"late cabinet report changes nothing", ev(LayerCabinets, "cab-1", "2025-10-27T20:10:00+07:00", `{"state":"on"}`), "cab-1:on"},
+		{"new lamp joins a dark cabinet", ev(LayerLamps, "e", "2025-10-27T20:26:00+07:00", `{"powerState":"on","cabinet":"cab-1"}`),
+			"e:no_power:cabinet"},
+		{"power back", ev(LayerCabinets, "cab-1", "2025-10-27T21:40:00+07:00", `{"state":"on"}`),
+			"cab-1:on a:on:lamp b:dimmed:lamp c:fault:lamp e:on:lamp"},
+		{"lamp moves to cab-2", ev(LayerLamps, "e", "2025-10-27T21:41:00+07:00", `{"state":"on","cabinet":"cab-2"}`), "e:on:lamp"},
+		{"cab-2 loses power", ev(LayerCabinets, "cab-2", "2025-10-27T22:00:00+07:00", `{"state":"no_power"}`),
+			"cab-2:no_power d:no_power:cabinet e:no_power:cabinet"},
+		{"cab-2 removed: its lamps are restored", `{"layer":"lighting.cabinets","id":"cab-2","op":"delete","time":"2025-10-27T22:05:00+07:00"}`,
+			"cab-2:<nil> d:on:lamp e:on:lamp"},
+	}
+	for _, s := range steps {
+		out, err := m.Process(event(t, s.line))
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := summary(t, out); got != s.want {
+			t.Errorf("%s:\n got %s\nwant %s", s.name, got, s.want)
+		}
+	}
+}
+
+// A lamp darkened by its cabinet is shown with no power draw, and its
+// event is never older than the lamp's own newest report.
+func TestDarkenedLampEvent(t *testing.T) {
+	m := New(Config{})
+	mustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T20:30:00+07:00", `{"state":"on","cabinet":"k","powerConsumption":60,"name":"Trần Phú 12"}`))
+	out := mustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T20:15:00+07:00", `{"state":"no_power"}`))
+	if len(out) != 2 {
+		t.Fatalf("%d events", len(out))
+	}
+	lampEv := out[1]
+	p := propsOf(t, lampEv)
+	if p["powerConsumption"] != 0.0 || p["level"] != 0.0 || p["dark"] != true || p["name"] != "Trần Phú 12" {
+		t.Errorf("darkened lamp: %v", p)
+	}
+	if want := time.Date(2025, 10, 27, 13, 30, 0, 0, time.UTC); !lampEv.Time.Equal(want) || lampEv.Geometry == nil {
+		t.Errorf("time %v (want %v), geometry %v", lampEv.Time, want, lampEv.Geometry)
+	}
+	// The cabinet knows how many lamps it feeds.
+	if cp := propsOf(t, out[0]); cp["lampCount"] != 1.0 || cp["dark"] != true {
+		t.Errorf("cabinet: %v", cp)
+	}
+}
+
+func TestLampDeleteLeavesCabinet(t *testing.T) {
+	m := New(Config{})
+	mustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T18:00:00+07:00", `{"state":"on","cabinet":"k"}`))
+	mustProcess(t, m, `{"layer":"lighting.lamps","id":"a","op":"delete","time":"2025-10-27T18:01:00+07:00"}`)
+	out := mustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T19:00:00+07:00", `{"state":"no_power"}`))
+	if len(out) != 1 {
+		t.Errorf("a deleted lamp was darkened: %s", summary(t, out))
+	}
+}
+
+func mustProcess(t *testing.T, m *Module, line string) []layers.Event {
+	t.Helper()
+	out, err := m.Process(event(t, line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSpecs(t *testing.T) {
+	specs := Specs()
+	if len(specs) != 2 || specs[0].Name != LayerLamps || specs[1].Name != LayerCabinets {
+		t.Fatalf("%+v", specs)
+	}
+	for _, s := range specs {
+		if s.StaleAfter != 3*s.Interval || s.Interval == 0 {
+			t.Errorf("%+v", s)
+		}
+	}
+}
+
+func TestConcurrentProcess(t *testing.T) {
+	m := New(Config{})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				at := time.Date(2025, 10, 27, 12, 0, i, 0, time.UTC).Format(time.RFC3339)
+				cab := fmt.Sprintf("cab-%d", i%3)
+				state := []string{"on", "no_power"}[(i/7+g)%2]
+				lines := []string{
+					ev(LayerLamps, fmt.Sprintf("lamp-%d", i%20), at, fmt.Sprintf(`{"state":"on","cabinet":%q}`, cab)),
+					ev(LayerCabinets, cab, at, fmt.Sprintf(`{"state":%q}`, state)),
+				}
+				for _, l := range lines {
+					if _, err := m.Process(event(t, l)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkProcess(b *testing.B) {
+	m := New(Config{})
+	const n = 1000
+	events := make([]layers.Event, n)
+	for i := range events {
+		at := time.Date(2025, 10, 27, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
+		events[i] = event(b, ev(LayerLamps, fmt.Sprintf("lamp-%04d", i%500), at,
+			fmt.Sprintf(`{"powerState":"on","illuminanceLevel":0.7,"powerConsumption":42.5,"refStreetlightControlCabinet":"cab-%02d"}`, i%25)))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := m.Process(events[i%n]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
