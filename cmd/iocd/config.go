@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/danang-ioc/ioc/geo"
+	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/mqtt"
 )
 
 // Config is every setting of iocd. Each field is a flag, and each flag has
@@ -38,6 +40,11 @@ type Config struct {
 	WSMaxSnapshot    int
 	AllowedOrigins   string
 	ReadHeaderTimout time.Duration
+
+	Areas        string
+	MQTT         string
+	MQTTTopics   string
+	MQTTClientID string
 }
 
 // define registers every flag with its default and help text; the help
@@ -65,6 +72,11 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.WSMaxSnapshot, "ws-max-snapshot", 500000, "most features in one WebSocket snapshot (the rest is marked truncated)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated browser origins allowed on the WebSocket besides the server's own; * allows any")
 	fs.DurationVar(&c.ReadHeaderTimout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
+
+	fs.StringVar(&c.Areas, "areas", "", "comma-separated GeoJSON files of administrative areas loaded over the embedded districts and wards (a feature with the same code replaces the embedded one)")
+	fs.StringVar(&c.MQTT, "mqtt", "", "MQTT 5 broker to take events from, e.g. tcp://127.0.0.1:1883 (empty: no MQTT)")
+	fs.StringVar(&c.MQTTTopics, "mqtt-topics", "ioc/#", "comma-separated MQTT topic filters; topics follow ioc/<layer>/<id>")
+	fs.StringVar(&c.MQTTClientID, "mqtt-client-id", "", "MQTT client id, stable across restarts so the broker keeps the session (default iocd-<hostname>)")
 }
 
 // envName is the environment twin of a flag.
@@ -119,6 +131,11 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
 	}
+	if c.MQTT != "" {
+		if err := c.mqttConfig().Validate(); err != nil {
+			return fmt.Errorf("--mqtt: %w", err)
+		}
+	}
 	if c.MaxBody <= 0 || c.MaxBatch <= 0 || c.ChangeLog <= 0 || c.PushInterval <= 0 {
 		return fmt.Errorf("--max-body, --max-batch, --change-log and --push-interval must be positive")
 	}
@@ -169,11 +186,25 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func (c *Config) origins() []string {
+func (c *Config) decoderConfig() streams.DecoderConfig {
+	area, _ := c.area()
+	return streams.DecoderConfig{MaxFuture: c.MaxFuture, Area: area, MaxBatch: c.MaxBatch}
+}
+
+func (c *Config) mqttConfig() mqtt.Config {
+	return mqtt.Config{URL: c.MQTT, Topics: splitList(c.MQTTTopics), ClientID: c.MQTTClientID}
+}
+
+func (c *Config) areaFiles() []string { return splitList(c.Areas) }
+
+func (c *Config) origins() []string { return splitList(c.AllowedOrigins) }
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.AllowedOrigins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, o)
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
 	return out

@@ -26,8 +26,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/danang-ioc/ioc/frontend"
+	"github.com/danang-ioc/ioc/geo/areas"
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/environment"
+	"github.com/danang-ioc/ioc/streams/feedback"
+	"github.com/danang-ioc/ioc/streams/flooding"
+	"github.com/danang-ioc/ioc/streams/lighting"
+	"github.com/danang-ioc/ioc/streams/mqtt"
+	"github.com/danang-ioc/ioc/streams/open311"
+	"github.com/danang-ioc/ioc/streams/traffic"
 )
 
 func main() {
@@ -57,6 +65,10 @@ type app struct {
 	store   *layers.Store
 	push    *frontend.Server
 	ingest  *streams.Ingest
+	intake  *streams.Intake
+	decoder *streams.Decoder
+	open311 *open311.API
+	mqtt    *mqtt.Source
 	http    *http.Server
 	ready   atomic.Bool
 	workers sync.WaitGroup
@@ -66,19 +78,24 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	ttls, _ := cfg.layerTTLs()
-	area, _ := cfg.area()
 	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	layerCfg := layers.Config{LogSize: cfg.ChangeLog, Layers: map[string]layers.LayerConfig{}, DefaultLayer: layers.LayerConfig{TTL: cfg.DefaultTTL}}
-	for name, ttl := range ttls {
-		layerCfg.Layers[name] = layers.LayerConfig{TTL: ttl}
+	mods, err := newModules(cfg)
+	if err != nil {
+		return nil, err
 	}
-	a.store = layers.NewStore(layerCfg, a.reg)
+	a.store = layers.NewStore(layerConfig(cfg, mods.Specs()), a.reg)
 	bus := streams.NewLocalBus(func(events []layers.Event) { a.store.Apply(events) })
+	a.intake = streams.NewIntake(mods, bus)
+	a.decoder = streams.NewDecoder(cfg.decoderConfig())
+	dc := cfg.decoderConfig()
 	a.ingest = streams.NewIngest(streams.IngestConfig{
-		MaxBody: cfg.MaxBody, MaxBatch: cfg.MaxBatch, MaxFuture: cfg.MaxFuture, Area: area,
+		MaxBody: cfg.MaxBody, MaxBatch: dc.MaxBatch, MaxFuture: dc.MaxFuture, Area: dc.Area, Processor: mods,
 	}, bus, a.reg, log.With("component", "ingest"))
+	a.open311 = open311.New(open311.Config{}, a.intake, a.store, a.reg, log.With("component", "open311"))
+	if cfg.MQTT != "" {
+		a.mqtt = mqtt.New(cfg.mqttConfig(), a.decoder, a.intake, a.reg, log.With("component", "mqtt"))
+	}
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
 		WriteTimeout: cfg.WSWriteTimeout, MaxSnapshotFeatures: cfg.WSMaxSnapshot, AllowedOrigins: cfg.origins(),
@@ -93,6 +110,35 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
+// newModules builds the five city modules with the area tagger.
+func newModules(cfg *Config) (*streams.Modules, error) {
+	set, err := areas.DefaultWith(cfg.areaFiles()...)
+	if err != nil {
+		return nil, fmt.Errorf("areas: %w", err)
+	}
+	return streams.NewModules(areas.NewTagger(set),
+		traffic.New(traffic.Config{}),
+		environment.New(environment.Config{}),
+		lighting.New(lighting.Config{}),
+		flooding.New(flooding.Config{}),
+		feedback.New(feedback.Config{}),
+	)
+}
+
+// layerConfig gives each module layer its staleness from the module's
+// declared reporting interval; --layer-ttl overrides per layer.
+func layerConfig(cfg *Config, specs []streams.LayerSpec) layers.Config {
+	lc := layers.Config{LogSize: cfg.ChangeLog, Layers: map[string]layers.LayerConfig{}, DefaultLayer: layers.LayerConfig{TTL: cfg.DefaultTTL}}
+	for _, s := range specs {
+		lc.Layers[s.Name] = layers.LayerConfig{TTL: s.StaleAfter}
+	}
+	ttls, _ := cfg.layerTTLs()
+	for name, ttl := range ttls {
+		lc.Layers[name] = layers.LayerConfig{TTL: ttl}
+	}
+	return lc
+}
+
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -103,6 +149,7 @@ func (a *app) routes() http.Handler {
 		r.Handle("/events", a.ingest)
 		a.push.Routes(r)
 	})
+	a.open311.Routes(r)
 	return r
 }
 
@@ -133,6 +180,9 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 	defer stopBG()
 	a.start(bg, "push hub", a.push.Run)
 	a.start(bg, "staleness sweeper", a.store.Run)
+	if a.mqtt != nil {
+		a.start(bg, "mqtt source", a.mqtt.Run)
+	}
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	a.ready.Store(true)

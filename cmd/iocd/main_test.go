@@ -191,7 +191,7 @@ func TestPostedEventReachesTheRightClient(t *testing.T) {
 	expectOnly(t, near, "r-1")
 	t.Logf("diff arrived %v after the POST returned", time.Since(sent))
 	// The far client's first diff must be its own event, not r-1.
-	post(t, base, `{"layer":"feedback.reports","id":"r-2","geometry":{"type":"Point","coordinates":[108.25,16.10]}}`)
+	post(t, base, `{"layer":"feedback.reports","id":"r-2","geometry":{"type":"Point","coordinates":[108.25,16.10]},"properties":{"category":"fallen_tree"}}`)
 	expectOnly(t, far, "r-2")
 
 	if err := stop(); err != nil {
@@ -261,6 +261,6 @@ func TestConfigReferenceIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("%s is out of date with the flags: run go test ./cmd/iocd -run TestConfigReference -update", path)
+		t.Errorf("%s is out of date with the flags: run go test ./cmd/iocd -run TestConfigReferenceIsCurrent -update", path)
 	}
 }
