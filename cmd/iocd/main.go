@@ -34,6 +34,7 @@ import (
 	"github.com/danang-ioc/ioc/streams/flooding"
 	"github.com/danang-ioc/ioc/streams/lighting"
 	"github.com/danang-ioc/ioc/streams/mqtt"
+	"github.com/danang-ioc/ioc/streams/ngsi"
 	"github.com/danang-ioc/ioc/streams/open311"
 	"github.com/danang-ioc/ioc/streams/traffic"
 )
@@ -68,6 +69,7 @@ type app struct {
 	intake  *streams.Intake
 	decoder *streams.Decoder
 	open311 *open311.API
+	ngsi    *ngsi.Adapter
 	mqtt    *mqtt.Source
 	http    *http.Server
 	ready   atomic.Bool
@@ -92,6 +94,8 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	a.ingest = streams.NewIngest(streams.IngestConfig{
 		MaxBody: cfg.MaxBody, MaxBatch: dc.MaxBatch, MaxFuture: dc.MaxFuture, Area: dc.Area, Processor: mods,
 	}, bus, a.reg, log.With("component", "ingest"))
+	a.ngsi = ngsi.New(ngsi.Config{Area: dc.Area, MaxBody: cfg.MaxBody, MaxBatch: dc.MaxBatch, MaxFuture: dc.MaxFuture},
+		a.intake, a.reg, log.With("component", "ngsi"))
 	a.open311 = open311.New(open311.Config{}, a.intake, a.store, a.reg, log.With("component", "open311"))
 	if cfg.MQTT != "" {
 		a.mqtt = mqtt.New(cfg.mqttConfig(), a.decoder, a.intake, a.reg, log.With("component", "mqtt"))
@@ -150,6 +154,7 @@ func (a *app) routes() http.Handler {
 		a.push.Routes(r)
 	})
 	a.open311.Routes(r)
+	a.ngsi.Routes(r)
 	return r
 }
 
