@@ -1,9 +1,9 @@
 package streams
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"context"
 	"slices"
 	"time"
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // The layers of the environment module. Their names are public API.
@@ -76,15 +77,15 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 // where stations report every few minutes.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
 	return []streams.LayerSpec{
-		spec(LayerAir, "air-quality stations: pollutants and the hourly VN_AQI (Decision 1459/QĐ-TCMT)", time.Hour, over),
-		spec(LayerWater, "water-quality stations (river, sea, waste water): parameters and exceedances", time.Hour, over),
+		props.Spec(LayerAir, "air-quality stations: pollutants and the hourly VN_AQI (Decision 1459/QĐ-TCMT)", time.Hour, over),
+		props.Spec(LayerWater, "water-quality stations (river, sea, waste water): parameters and exceedances", time.Hour, over),
 	}
 }
 
 // Process implements streams.Module.
 func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	if ev.Layer != LayerAir && ev.Layer != LayerWater {
-		return nil, unknownLayer(m.Name(), ev)
+		return nil, props.UnknownLayer(m.Name(), ev)
 	}
 	if ev.Op == layers.OpDelete {
 		m.mu.Lock()
@@ -96,10 +97,7 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 		m.mu.Unlock()
 		return []layers.Event{ev}, nil
 	}
-	if err := requireGeom(ev, "Point"); err != nil {
-		return nil, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return nil, err
 	}
@@ -111,19 +109,19 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []layers.Event{with(ev, p)}, nil
+	return []layers.Event{props.With(ev, p)}, nil
 }
 
 // air reads the pollutants and adds the VN_AQI properties.
-func (m *Module) air(ev layers.Event, p props) error {
-	p.alias("pm25", "pm2_5")
+func (m *Module) air(ev layers.Event, p props.Props) error {
+	p.Alias("pm25", "pm2_5")
 	delete(p, "pm25NowCast") // ours only, even when this report cannot have one
 	delete(p, "pm10NowCast")
 	var conc [len(pollutants)]float64
 	var has [len(pollutants)]bool
 	some := false
 	for i, pol := range pollutants {
-		v, ok, err := p.nonNeg(pol.name, "µg/m³")
+		v, ok, err := p.NonNeg(pol.name, "µg/m³")
 		if err != nil {
 			return err
 		}
@@ -134,7 +132,7 @@ func (m *Module) air(ev layers.Event, p props) error {
 		some = some || ok
 	}
 	if !some {
-		return invalid("properties", "an air report needs at least one of pm25, pm10, o3, no2, so2, co (µg/m³)")
+		return props.Invalid("properties", "an air report needs at least one of pm25, pm10, o3, no2, so2, co (µg/m³)")
 	}
 	provisional := m.applyNowCast(ev, p, &conc, has)
 	setAQI(p, conc, has, provisional)
@@ -145,7 +143,7 @@ func (m *Module) air(ev layers.Event, p props) error {
 // NowCast. provisional is true when a PM value had to be used as it is
 // because fewer than two of the last three hours are known (just after a
 // start, or a station back from an outage).
-func (m *Module) applyNowCast(ev layers.Event, p props, conc *[len(pollutants)]float64, has [len(pollutants)]bool) bool {
+func (m *Module) applyNowCast(ev layers.Event, p props.Props, conc *[len(pollutants)]float64, has [len(pollutants)]bool) bool {
 	if m.cfg.DisableNowCast || (!has[0] && !has[1]) {
 		return false
 	}
@@ -168,7 +166,7 @@ func (m *Module) applyNowCast(ev layers.Event, p props, conc *[len(pollutants)]f
 		h[i].add(hour, conc[i])
 		if nc, ok := h[i].nowCastAt(hour); ok {
 			conc[i] = nc
-			p.setNum(pollutants[i].name+"NowCast", round(nc, 1))
+			p.SetNum(pollutants[i].name+"NowCast", props.Round(nc, 1))
 		} else {
 			provisional = true
 		}
@@ -178,7 +176,7 @@ func (m *Module) applyNowCast(ev layers.Event, p props, conc *[len(pollutants)]f
 
 // setAQI writes the sub-indices and, when a PM sub-index exists, the
 // index, its band and colour, and the dominant pollutant.
-func setAQI(p props, conc [len(pollutants)]float64, has [len(pollutants)]bool, provisional bool) {
+func setAQI(p props.Props, conc [len(pollutants)]float64, has [len(pollutants)]bool, provisional bool) {
 	sub := make([]byte, 0, 64) // {"pm25":36,...}, built by hand: this is the hot path
 	best, dominant := -1, ""
 	for i, pol := range pollutants {
@@ -200,12 +198,12 @@ func setAQI(p props, conc [len(pollutants)]float64, has [len(pollutants)]bool, p
 		return // no VN_AQI without particles
 	}
 	b := bandOf(best)
-	p.setInt("aqi", best)
-	p.setStr("aqiBand", b.name)
-	p.setStr("aqiColor", b.colour)
-	p.setStr("aqiColorHex", b.rgb)
-	p.setStr("aqiMajorPollutant", dominant)
+	p.SetInt("aqi", best)
+	p.SetStr("aqiBand", b.name)
+	p.SetStr("aqiColor", b.colour)
+	p.SetStr("aqiColorHex", b.rgb)
+	p.SetStr("aqiMajorPollutant", dominant)
 	if provisional {
-		p.setBool("aqiProvisional", true)
+		p.SetBool("aqiProvisional", true)
 	}
 }

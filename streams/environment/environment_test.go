@@ -1,21 +1,21 @@
 package environment
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
-	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props/moduletest"
 )
 
-func goldenConfig() Config {
-	return Config{StationKinds: map[string]string{"wq-cu-de": "river"}}
+// TestGolden runs testdata/*.ndjson through the module and compares the
+// output with testdata/*.golden; go test -run Golden -update rewrites the
+// goldens (see package moduletest).
+func TestGolden(t *testing.T) {
+	moduletest.Golden(t, New, Config{StationKinds: map[string]string{"wq-cu-de": "river"}})
 }
 
 const point = `{"type":"Point","coordinates":[108.2208,16.0678]}`
@@ -26,18 +26,8 @@ func ev(layer, id, at, props string) string {
 
 func process(t *testing.T, m *Module, line string) (map[string]any, error) {
 	t.Helper()
-	out, err := m.Process(event(t, line))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) != 1 {
-		t.Fatalf("%d events out, want 1", len(out))
-	}
-	var p map[string]any
-	if err := json.Unmarshal(out[0].Properties, &p); err != nil {
-		t.Fatal(err)
-	}
-	return p, nil
+	_, p, err := moduletest.ProcessOne(t, m, line)
+	return p, err
 }
 
 // Every breakpoint of Table 2 maps to its index level exactly.
@@ -291,15 +281,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		_, err := m.Process(event(t, c.line))
-		var ee *streams.EventError
-		if !errors.As(err, &ee) {
-			t.Errorf("%s: error %v is not an *EventError", c.line, err)
-			continue
-		}
-		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
-			t.Errorf("%s:\n got %s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
-		}
+		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
 	}
 }
 
@@ -309,7 +291,7 @@ func TestDeleteForgetsStation(t *testing.T) {
 	if _, err := process(t, m, ev(LayerWater, "w", at, `{"kind":"river","pH":7}`)); err != nil {
 		t.Fatal(err)
 	}
-	out, err := m.Process(event(t, `{"layer":"environment.water","id":"w","op":"delete"}`))
+	out, err := m.Process(moduletest.Event(t, `{"layer":"environment.water","id":"w","op":"delete"}`))
 	if err != nil || len(out) != 1 || out[0].Op != layers.OpDelete {
 		t.Fatalf("delete: %v %v", out, err)
 	}
@@ -332,25 +314,13 @@ func TestSpecs(t *testing.T) {
 
 func TestConcurrentProcess(t *testing.T) {
 	m := New(Config{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 300 {
-				at := time.Date(2025, 10, 27, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 10 * time.Minute).Format(time.RFC3339)
-				lines := []string{
-					ev(LayerAir, fmt.Sprintf("a%d", i%3), at, fmt.Sprintf(`{"pm25":%d,"pm10":40}`, g+i%50)),
-					ev(LayerWater, fmt.Sprintf("w%d", i%3), at, `{"kind":"river","pH":7.1}`),
-				}
-				for _, l := range lines {
-					if _, err := m.Process(event(t, l)); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	moduletest.Concurrent(t, m, 300, func(g, i int) []string {
+		at := time.Date(2025, 10, 27, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 10 * time.Minute).Format(time.RFC3339)
+		return []string{
+			ev(LayerAir, fmt.Sprintf("a%d", i%3), at, fmt.Sprintf(`{"pm25":%d,"pm10":40}`, g+i%50)),
+			ev(LayerWater, fmt.Sprintf("w%d", i%3), at, `{"kind":"river","pH":7.1}`),
+		}
+	})
 }
 
 func BenchmarkProcess(b *testing.B) {
@@ -359,16 +329,8 @@ func BenchmarkProcess(b *testing.B) {
 	events := make([]layers.Event, n)
 	for i := range events {
 		at := time.Date(2025, 10, 27, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 5 * time.Minute).Format(time.RFC3339)
-		events[i] = event(b, ev(LayerAir, fmt.Sprintf("aq-%02d", i%42), at,
+		events[i] = moduletest.Event(b, ev(LayerAir, fmt.Sprintf("aq-%02d", i%42), at,
 			`{"pm25":23.4,"pm10":41.2,"o3":61,"no2":18.9,"so2":7.5,"co":640,"temperature":29.1,"relativeHumidity":0.81}`))
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := m.Process(events[i%n]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	moduletest.Bench(b, m, events)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // Limit bounds one water-quality parameter: a value below Min (when
@@ -104,7 +105,7 @@ type exceedance struct {
 
 // waterQuality validates the parameters and flags exceedances against the
 // thresholds of the station (or of its kind).
-func (m *Module) waterQuality(ev layers.Event, p props) error {
+func (m *Module) waterQuality(ev layers.Event, p props.Props) error {
 	kind, err := m.kindOf(ev.ID, p)
 	if err != nil {
 		return err
@@ -116,8 +117,8 @@ func (m *Module) waterQuality(ev layers.Event, p props) error {
 	exceeded := []exceedance{}
 	seen := 0
 	for _, wp := range waterParams {
-		p.alias(wp.name, wp.aliases...)
-		v, ok, err := p.within(wp.name, wp.lo, wp.hi)
+		p.Alias(wp.name, wp.aliases...)
+		v, ok, err := p.Within(wp.name, wp.lo, wp.hi)
 		if err != nil {
 			return err
 		}
@@ -136,12 +137,12 @@ func (m *Module) waterQuality(ev layers.Event, p props) error {
 		for i, wp := range waterParams {
 			names[i] = wp.name
 		}
-		return invalid("properties", "a water-quality report needs at least one of %s", strings.Join(names, ", "))
+		return props.Invalid("properties", "a water-quality report needs at least one of %s", strings.Join(names, ", "))
 	}
-	p.setStr("kind", kind)
-	p.setStr("standard", th.Standard)
-	p.setJSON("exceedances", exceeded)
-	p.setBool("exceeded", len(exceeded) > 0)
+	p.SetStr("kind", kind)
+	p.SetStr("standard", th.Standard)
+	p.SetJSON("exceedances", exceeded)
+	p.SetBool("exceeded", len(exceeded) > 0)
 	return nil
 }
 
@@ -158,8 +159,8 @@ func check(name string, v float64, lim Limit) (exceedance, bool) {
 
 // kindOf resolves a station's kind: its report, what it reported before,
 // then the configuration.
-func (m *Module) kindOf(id string, p props) (string, error) {
-	kind, ok, err := p.enum("kind", waterKinds)
+func (m *Module) kindOf(id string, p props.Props) (string, error) {
+	kind, ok, err := p.Enum("kind", waterKinds)
 	if err != nil {
 		return "", err
 	}
@@ -175,5 +176,5 @@ func (m *Module) kindOf(id string, p props) (string, error) {
 	if kind, ok := m.cfg.StationKinds[id]; ok {
 		return kind, nil
 	}
-	return "", invalid(path("kind"), "kind is required (river, sea, waste_water) in a station's first report")
+	return "", props.Invalid(props.Path("kind"), "kind is required (river, sea, waste_water) in a station's first report")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // LayerReports is the layer of citizen reports. Its name is public API.
@@ -73,7 +74,7 @@ type Module struct {
 
 // report is the module's memory of one report.
 type report struct {
-	props    props // merged own properties, without the derived ones
+	props    props.Props // merged own properties, without the derived ones
 	history  []transition
 	time     time.Time // newest event
 	geometry geom.T
@@ -114,16 +115,13 @@ func (m *Module) Layers() []streams.LayerSpec { return Specs() }
 // Process implements streams.Module.
 func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	if ev.Layer != LayerReports {
-		return nil, unknownLayer(m.Name(), ev)
+		return nil, props.UnknownLayer(m.Name(), ev)
 	}
 	if ev.Op == layers.OpDelete {
 		m.mu.Lock()
 		delete(m.reports, ev.ID)
 		m.mu.Unlock()
 		return []layers.Event{ev}, nil
-	}
-	if err := requireGeom(ev, "Point"); err != nil {
-		return nil, err
 	}
 	in, err := readReport(ev)
 	if err != nil {

@@ -1,19 +1,22 @@
 package feedback
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props/moduletest"
 )
 
-func goldenConfig() Config { return Config{} }
+// TestGolden runs testdata/*.ndjson through the module and compares the
+// output with testdata/*.golden; go test -run Golden -update rewrites the
+// goldens (see package moduletest).
+func TestGolden(t *testing.T) {
+	moduletest.Golden(t, New, Config{})
+}
 
 var t0 = time.Date(2025, 10, 27, 15, 0, 0, 0, time.FixedZone("ICT", 7*3600))
 
@@ -30,18 +33,7 @@ func rep(id string, min int, props string) string {
 
 func run(t *testing.T, m *Module, line string) (layers.Event, map[string]any, error) {
 	t.Helper()
-	out, err := m.Process(event(t, line))
-	if err != nil {
-		return layers.Event{}, nil, err
-	}
-	if len(out) != 1 {
-		t.Fatalf("%d events", len(out))
-	}
-	var p map[string]any
-	if err := json.Unmarshal(out[0].Properties, &p); err != nil {
-		t.Fatal(err)
-	}
-	return out[0], p, nil
+	return moduletest.ProcessOne(t, m, line)
 }
 
 func TestTransitions(t *testing.T) {
@@ -169,15 +161,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		_, err := m.Process(event(t, c.line))
-		var ee *streams.EventError
-		if !errors.As(err, &ee) {
-			t.Errorf("%.80s: error %v is not an *EventError", c.line, err)
-			continue
-		}
-		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
-			t.Errorf("%.80s:\n got %.200s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
-		}
+		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
 	}
 }
 
@@ -219,7 +203,7 @@ func TestPossibleDuplicates(t *testing.T) {
 func TestDeleteAndRetention(t *testing.T) {
 	m := New(Config{Retention: time.Hour})
 	run(t, m, rep("gone", 0, `{"category":"garbage"}`))
-	if _, err := m.Process(event(t, `{"layer":"feedback.reports","id":"gone","op":"delete"}`)); err != nil {
+	if _, err := m.Process(moduletest.Event(t, `{"layer":"feedback.reports","id":"gone","op":"delete"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := run(t, m, rep("gone", 1, `{"status":"assigned"}`)); err == nil {
@@ -249,43 +233,22 @@ func TestSpecs(t *testing.T) {
 func TestConcurrentProcess(t *testing.T) {
 	m := New(Config{})
 	statuses := []string{"received", "assigned", "in_progress", "resolved"}
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 200 {
-				id := fmt.Sprintf("r%d-%d", g, i/4)
-				props := fmt.Sprintf(`{"category":"flooded_road","status":%q}`, statuses[i%4])
-				if _, err := m.Process(event(t, rep(id, i, props))); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	moduletest.Concurrent(t, m, 200, func(g, i int) []string {
+		props := fmt.Sprintf(`{"category":"flooded_road","status":%q}`, statuses[i%4])
+		return []string{rep(fmt.Sprintf("r%d-%d", g, i/4), i, props)}
+	})
 }
 
 func BenchmarkProcess(b *testing.B) {
-	m := New(Config{})
 	const n = 1000
 	events := make([]layers.Event, n)
 	statuses := []string{"received", "assigned", "in_progress", "resolved"}
 	for i := range events {
 		id := fmt.Sprintf("gopy-%05d", i/4)
-		events[i] = event(b, ev(id, at(i), 108.15+float64(i%97)/1000, 16.0+float64(i%89)/1000, fmt.Sprintf(
+		events[i] = moduletest.Event(b, ev(id, at(i), 108.15+float64(i%97)/1000, 16.0+float64(i%89)/1000, fmt.Sprintf(
 			`{"category":"flooded_road","channel":"app","status":%q,"description":"Nước ngập sâu 40cm","mediaURL":"https://gopy.danang.gov.vn/m/%d.jpg"}`,
 			statuses[i%4], i)))
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if i%n == 0 {
-			m = New(Config{}) // each pass replays the same reports from scratch
-		}
-		if _, err := m.Process(events[i%n]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	// Each pass replays the same reports from scratch.
+	moduletest.BenchFresh(b, func() streams.Module { return New(Config{}) }, events)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/twpayne/go-geom"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // Statuses is the workflow: received → assigned → in_progress → resolved,
@@ -60,36 +61,36 @@ const maxDescription = 4000
 
 // incoming is a validated report event.
 type incoming struct {
-	p                 props
+	p                 props.Props
 	status, category  string
 	hasStatus, hasCat bool
 }
 
 func readReport(ev layers.Event) (incoming, error) {
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return incoming{}, err
 	}
-	p.alias("mediaURL", "media_url")
-	p.alias("agencyResponsible", "agency_responsible", "assignee")
-	p.alias("statusNotes", "status_notes")
+	p.Alias("mediaURL", "media_url")
+	p.Alias("agencyResponsible", "agency_responsible", "assignee")
+	p.Alias("statusNotes", "status_notes")
 	in := incoming{p: p}
-	if in.category, in.hasCat, err = p.enum("category", Categories); err != nil {
+	if in.category, in.hasCat, err = p.Enum("category", Categories); err != nil {
 		return in, err
 	}
-	if in.status, in.hasStatus, err = p.enum("status", Statuses); err != nil {
+	if in.status, in.hasStatus, err = p.Enum("status", Statuses); err != nil {
 		return in, err
 	}
-	if _, _, err = p.enum("channel", Channels); err != nil {
+	if _, _, err = p.Enum("channel", Channels); err != nil {
 		return in, err
 	}
-	if _, _, err = p.str("agencyResponsible"); err != nil {
+	if _, _, err = p.Str("agencyResponsible"); err != nil {
 		return in, err
 	}
-	if d, _, err := p.str("description"); err != nil {
+	if d, _, err := p.Str("description"); err != nil {
 		return in, err
 	} else if n := utf8.RuneCountInString(d); n > maxDescription {
-		return in, invalid(path("description"), "description is %d characters long, at most %d are allowed", n, maxDescription)
+		return in, props.Invalid(props.Path("description"), "description is %d characters long, at most %d are allowed", n, maxDescription)
 	}
 	if err := checkURL(p); err != nil {
 		return in, err
@@ -100,14 +101,14 @@ func readReport(ev layers.Event) (incoming, error) {
 	return in, nil
 }
 
-func checkURL(p props) error {
-	s, ok, err := p.str("mediaURL")
+func checkURL(p props.Props) error {
+	s, ok, err := p.Str("mediaURL")
 	if err != nil || !ok {
 		return err
 	}
 	u, perr := url.Parse(s)
 	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return invalid(path("mediaURL"), "mediaURL must be an http or https URL, got %q", s)
+		return props.Invalid(props.Path("mediaURL"), "mediaURL must be an http or https URL, got %q", s)
 	}
 	return nil
 }
@@ -146,7 +147,7 @@ func (m *Module) apply(ev layers.Event, in incoming) (layers.Event, error) {
 
 func (m *Module) create(ev layers.Event, in incoming) (layers.Event, error) {
 	if !in.hasCat {
-		return ev, invalid(path("category"), "category is required for a new report: one of %s", strings.Join(Categories, ", "))
+		return ev, props.Invalid(props.Path("category"), "category is required for a new report: one of %s", strings.Join(Categories, ", "))
 	}
 	status := in.status
 	if !in.hasStatus {
@@ -155,7 +156,7 @@ func (m *Module) create(ev layers.Event, in incoming) (layers.Event, error) {
 	r := &report{props: in.p, history: []transition{{status, ev.Time}}, time: ev.Time, geometry: ev.Geometry, category: in.category}
 	r.lon, r.lat = lonLat(ev.Geometry)
 	if dup := m.duplicateOf(ev.Time, r); dup != "" {
-		r.props.setStr("possibleDuplicateOf", dup)
+		r.props.SetStr("possibleDuplicateOf", dup)
 	}
 	m.reports[ev.ID] = r
 	m.recent = append(m.recent, created{ev.ID, ev.Time})
@@ -184,13 +185,13 @@ func withTransition(h []transition, tr transition) ([]transition, error) {
 
 func illegal(h []transition, tr transition, from, to string) error {
 	if !h[len(h)-1].Time.After(tr.Time) {
-		return invalid(path("status"), "illegal status transition %s → %s (allowed from %s: %s)", from, to, from, next(from))
+		return props.Invalid(props.Path("status"), "illegal status transition %s → %s (allowed from %s: %s)", from, to, from, next(from))
 	}
 	var steps []string
 	for _, t := range h {
 		steps = append(steps, t.Status+" at "+t.Time.UTC().Format(time.RFC3339))
 	}
-	return invalid(path("status"), "status %s at %s does not fit the report's history (%s): it would make %s → %s",
+	return props.Invalid(props.Path("status"), "status %s at %s does not fit the report's history (%s): it would make %s → %s",
 		tr.Status, tr.Time.UTC().Format(time.RFC3339), strings.Join(steps, ", "), from, to)
 }
 
@@ -210,7 +211,7 @@ func (r *report) statusAt(t time.Time) string {
 
 // render builds the report's event as of its newest state.
 func (m *Module) render(id string, r *report) layers.Event {
-	p := r.props.clone()
+	p := r.props.Clone()
 	last := r.history[len(r.history)-1]
 	hist := make([]byte, 0, 16+48*len(r.history))
 	for i, tr := range r.history {
@@ -221,19 +222,19 @@ func (m *Module) render(id string, r *report) layers.Event {
 		hist = tr.Time.UTC().AppendFormat(append(hist, `","time":"`...), time.RFC3339Nano)
 		hist = append(hist, `"}`...)
 	}
-	p.setStr("category", r.category)
-	p.setStr("status", last.Status)
+	p.SetStr("category", r.category)
+	p.SetStr("status", last.Status)
 	p["statusHistory"] = append(append([]byte{'['}, hist...), ']')
-	p.setTime("statusSince", last.Time)
-	p.setTime("reportedAt", r.history[0].Time)
-	p.setBool("open", isOpen(last.Status))
+	p.SetTime("statusSince", last.Time)
+	p.SetTime("reportedAt", r.history[0].Time)
+	p.SetBool("open", isOpen(last.Status))
 	prio, ok := priorities[r.category]
 	if !ok {
 		prio = "normal"
 	}
-	p.setStr("priority", prio)
+	p.SetStr("priority", prio)
 	ev := layers.Event{Layer: LayerReports, ID: id, Op: layers.OpUpsert, Time: r.time, Geometry: r.geometry}
-	return with(ev, p)
+	return props.With(ev, p)
 }
 
 // duplicateOf finds an open report of the same category made within the
@@ -260,7 +261,7 @@ func (m *Module) duplicateOf(t time.Time, r *report) string {
 		}
 	}
 	if o := m.reports[best]; o != nil {
-		if orig, ok, _ := o.props.str("possibleDuplicateOf"); ok && m.reports[orig] != nil {
+		if orig, ok, _ := o.props.Str("possibleDuplicateOf"); ok && m.reports[orig] != nil {
 			return orig
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // The layers of the flooding module. Their names are public API.
@@ -103,7 +104,7 @@ type sample struct {
 type report struct {
 	time     time.Time
 	geometry geom.T
-	props    props // own properties, before the history-derived ones
+	props    props.Props // own properties, before the history-derived ones
 	rain     rainReport
 }
 
@@ -125,9 +126,9 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 // The brief gives 5 to 15 minutes for rain and water level.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
 	return []streams.LayerSpec{
-		spec(LayerRain, "rain gauges: intensity (mm/h), 1 h / 3 h / 24 h totals, heavy when > 50 mm in 3 h", 10*time.Minute, over),
-		spec(LayerRivers, "river water levels (m) against the station's BĐ1/BĐ2/BĐ3 warning levels, with trend", 10*time.Minute, over),
-		spec(LayerStreets, "street flood sensors: water depth (cm) and depth class", 5*time.Minute, over),
+		props.Spec(LayerRain, "rain gauges: intensity (mm/h), 1 h / 3 h / 24 h totals, heavy when > 50 mm in 3 h", 10*time.Minute, over),
+		props.Spec(LayerRivers, "river water levels (m) against the station's BĐ1/BĐ2/BĐ3 warning levels, with trend", 10*time.Minute, over),
+		props.Spec(LayerStreets, "street flood sensors: water depth (cm) and depth class", 5*time.Minute, over),
 	}
 }
 
@@ -136,7 +137,7 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	switch ev.Layer {
 	case LayerRain, LayerRivers, LayerStreets:
 	default:
-		return nil, unknownLayer(m.Name(), ev)
+		return nil, props.UnknownLayer(m.Name(), ev)
 	}
 	if ev.Op == layers.OpDelete {
 		m.mu.Lock()
@@ -149,10 +150,7 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 		m.mu.Unlock()
 		return []layers.Event{ev}, nil
 	}
-	if err := requireGeom(ev, "Point"); err != nil {
-		return nil, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +163,7 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	if err := m.street(p); err != nil {
 		return nil, err
 	}
-	return []layers.Event{with(ev, p)}, nil
+	return []layers.Event{props.With(ev, p)}, nil
 }
 
 // insert adds a sample in time order; a sample at the same instant as one

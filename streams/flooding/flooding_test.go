@@ -1,20 +1,19 @@
 package flooding
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
-	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props/moduletest"
 )
 
-func goldenConfig() Config {
-	return Config{RiverThresholds: map[string][3]float64{"wl-cam-le": {1.9, 2.9, 3.5}}}
+// TestGolden runs testdata/*.ndjson through the module and compares the
+// output with testdata/*.golden; go test -run Golden -update rewrites the
+// goldens (see package moduletest).
+func TestGolden(t *testing.T) {
+	moduletest.Golden(t, New, Config{RiverThresholds: map[string][3]float64{"wl-cam-le": {1.9, 2.9, 3.5}}})
 }
 
 var t0 = time.Date(2025, 10, 27, 12, 0, 0, 0, time.FixedZone("ICT", 7*3600))
@@ -34,19 +33,10 @@ type result struct {
 
 func run(t *testing.T, m *Module, line string) []result {
 	t.Helper()
-	out, err := m.Process(event(t, line))
-	if err != nil {
-		t.Fatalf("%s: %v", line, err)
-	}
+	out := moduletest.MustProcess(t, m, line)
 	res := make([]result, len(out))
 	for i, e := range out {
-		res[i] = result{id: e.ID, time: e.Time}
-		if e.Properties == nil {
-			continue
-		}
-		if err := json.Unmarshal(e.Properties, &res[i].p); err != nil {
-			t.Fatal(err)
-		}
+		res[i] = result{id: e.ID, time: e.Time, p: moduletest.Props(t, e)}
 	}
 	return res
 }
@@ -284,15 +274,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		_, err := m.Process(event(t, c.line))
-		var ee *streams.EventError
-		if !errors.As(err, &ee) {
-			t.Errorf("%s: error %v is not an *EventError", c.line, err)
-			continue
-		}
-		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
-			t.Errorf("%s:\n got %s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
-		}
+		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
 	}
 }
 
@@ -308,26 +290,14 @@ func TestSpecs(t *testing.T) {
 
 func TestConcurrentProcess(t *testing.T) {
 	m := New(Config{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 300 {
-				when := t0.Add(time.Duration(i*7+g) * time.Minute).Format(time.RFC3339)
-				lines := []string{
-					ev(LayerRain, fmt.Sprintf("g%d", i%4), when, `{"precipitation":1.5}`),
-					ev(LayerRivers, fmt.Sprintf("r%d", i%4), when, fmt.Sprintf(`{"currentLevel":%v}`, 2+float64(i%10)/10)),
-					ev(LayerStreets, "s", when, `{"depth":12}`),
-				}
-				for _, l := range lines {
-					if _, err := m.Process(event(t, l)); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	moduletest.Concurrent(t, m, 300, func(g, i int) []string {
+		when := t0.Add(time.Duration(i*7+g) * time.Minute).Format(time.RFC3339)
+		return []string{
+			ev(LayerRain, fmt.Sprintf("g%d", i%4), when, `{"precipitation":1.5}`),
+			ev(LayerRivers, fmt.Sprintf("r%d", i%4), when, fmt.Sprintf(`{"currentLevel":%v}`, 2+float64(i%10)/10)),
+			ev(LayerStreets, "s", when, `{"depth":12}`),
+		}
+	})
 }
 
 func BenchmarkProcess(b *testing.B) {
@@ -337,19 +307,11 @@ func BenchmarkProcess(b *testing.B) {
 	for i := range events {
 		when := t0.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
 		if i%2 == 0 {
-			events[i] = event(b, ev(LayerRain, fmt.Sprintf("rg-%02d", i%25), when, `{"precipitation":2.4,"name":"rain gauge"}`))
+			events[i] = moduletest.Event(b, ev(LayerRain, fmt.Sprintf("rg-%02d", i%25), when, `{"precipitation":2.4,"name":"rain gauge"}`))
 		} else {
-			events[i] = event(b, ev(LayerRivers, fmt.Sprintf("wl-%02d", i%5), when,
+			events[i] = moduletest.Event(b, ev(LayerRivers, fmt.Sprintf("wl-%02d", i%5), when,
 				fmt.Sprintf(`{"currentLevel":%v,"bd1":1.9,"bd2":2.9,"bd3":3.5}`, 2+float64(i%40)/100)))
 		}
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := m.Process(events[i%n]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	moduletest.Bench(b, m, events)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // rainDerived are the properties computed from a gauge's history; a
@@ -28,18 +29,18 @@ const maxRatePeriod = time.Hour
 // module returns it (totals as of its own time; the layer keeps it as a
 // late observation) followed by the gauge's newest report again, with
 // totals that now include the late rain, so the map is right at once.
-func (m *Module) rain(ev layers.Event, p props) ([]layers.Event, error) {
-	p.alias("precipitation", "rainfall")
-	amount, hasAmount, err := p.nonNeg("precipitation", "mm")
+func (m *Module) rain(ev layers.Event, p props.Props) ([]layers.Event, error) {
+	p.Alias("precipitation", "rainfall")
+	amount, hasAmount, err := p.NonNeg("precipitation", "mm")
 	if err != nil {
 		return nil, err
 	}
-	rate, hasRate, err := p.nonNeg("intensity", "mm/h")
+	rate, hasRate, err := p.NonNeg("intensity", "mm/h")
 	if err != nil {
 		return nil, err
 	}
 	if !hasAmount && !hasRate {
-		return nil, invalid("properties", "a rain report needs precipitation (mm since the previous report) or intensity (mm/h)")
+		return nil, props.Invalid("properties", "a rain report needs precipitation (mm since the previous report) or intensity (mm/h)")
 	}
 	for _, k := range rainDerived {
 		delete(p, k)
@@ -56,19 +57,19 @@ func (m *Module) rain(ev layers.Event, p props) ([]layers.Event, error) {
 	late := g.late(ev.Time)
 	m.derive(g, ev.Time, &r, p)
 	if !late {
-		g.newest = report{time: ev.Time, geometry: ev.Geometry, props: p.clone(), rain: r}
+		g.newest = report{time: ev.Time, geometry: ev.Geometry, props: p.Clone(), rain: r}
 	}
 	g.prune(24*time.Hour, m.cfg.MaxRainSamples)
 
-	out := []layers.Event{with(ev, m.rainTotals(g, ev.Time, p))}
+	out := []layers.Event{props.With(ev, m.rainTotals(g, ev.Time, p))}
 	if late {
 		// The late report shortened the newest report's period: derive
 		// its missing value again before its totals.
 		n := g.newest
-		np := n.props.clone()
+		np := n.props.Clone()
 		m.derive(g, n.time, &n.rain, np)
 		again := layers.Event{Layer: ev.Layer, ID: ev.ID, Op: layers.OpUpsert, Time: n.time, Geometry: n.geometry}
-		out = append(out, with(again, m.rainTotals(g, n.time, np)))
+		out = append(out, props.With(again, m.rainTotals(g, n.time, np)))
 	}
 	return out, nil
 }
@@ -83,15 +84,15 @@ type rainReport struct {
 // since the gauge's previous report, writes it to p and records the amount
 // in the history. Only the newest report is derived again after a late
 // one; older derived amounts keep the period they had when they arrived.
-func (m *Module) derive(g *series, t time.Time, r *rainReport, p props) {
+func (m *Module) derive(g *series, t time.Time, r *rainReport, p props.Props) {
 	period := g.periodBefore(t, m.cfg.RainInterval)
 	switch {
 	case !r.hasAmount:
 		r.amount = r.rate * min(period, maxRatePeriod).Hours()
-		p.setNum("precipitation", round(r.amount, 2))
+		p.SetNum("precipitation", props.Round(r.amount, 2))
 	case !r.hasRate:
 		r.rate = r.amount / period.Hours()
-		p.setNum("intensity", round(r.rate, 1))
+		p.SetNum("intensity", props.Round(r.rate, 1))
 	}
 	g.insert(t, r.amount)
 }
@@ -108,12 +109,12 @@ func (s *series) periodBefore(t time.Time, def time.Duration) time.Duration {
 }
 
 // rainTotals sets the totals as of time t on p and returns p.
-func (m *Module) rainTotals(g *series, t time.Time, p props) props {
+func (m *Module) rainTotals(g *series, t time.Time, p props.Props) props.Props {
 	h3 := g.sum(t, 3*time.Hour)
-	p.setNum("rain1h", round(g.sum(t, time.Hour), 2))
-	p.setNum("rain3h", round(h3, 2))
-	p.setNum("rain24h", round(g.sum(t, 24*time.Hour), 2))
-	p.setBool("heavy", round(h3, 2) > m.cfg.HeavyRain3h)
+	p.SetNum("rain1h", props.Round(g.sum(t, time.Hour), 2))
+	p.SetNum("rain3h", props.Round(h3, 2))
+	p.SetNum("rain24h", props.Round(g.sum(t, 24*time.Hour), 2))
+	p.SetBool("heavy", props.Round(h3, 2) > m.cfg.HeavyRain3h)
 	return p
 }
 

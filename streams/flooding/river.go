@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // river is a water-level station: its level history and its warning
@@ -22,14 +23,14 @@ var riverDerived = []string{"levelBand", "warningLevel", "toNextBand", "trend", 
 // station's warning levels and computes its trend. Like rain, a late
 // report is returned as it was and is followed by the newest report again,
 // whose trend the late reading may change.
-func (m *Module) river(ev layers.Event, p props) ([]layers.Event, error) {
-	p.alias("currentLevel", "waterLevel", "height")
-	level, ok, err := p.num("currentLevel")
+func (m *Module) river(ev layers.Event, p props.Props) ([]layers.Event, error) {
+	p.Alias("currentLevel", "waterLevel", "height")
+	level, ok, err := p.Num("currentLevel")
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, invalid(path("currentLevel"), "currentLevel (water level, m) is required")
+		return nil, props.Invalid(props.Path("currentLevel"), "currentLevel (water level, m) is required")
 	}
 	for _, k := range riverDerived {
 		delete(p, k)
@@ -47,16 +48,16 @@ func (m *Module) river(ev layers.Event, p props) ([]layers.Event, error) {
 	late := r.late(ev.Time)
 	r.insert(ev.Time, level)
 	if !late {
-		r.newest = report{time: ev.Time, geometry: ev.Geometry, props: p.clone()}
+		r.newest = report{time: ev.Time, geometry: ev.Geometry, props: p.Clone()}
 	}
 	r.prune(2*m.cfg.TrendWindow, 1000)
 
-	out := []layers.Event{with(ev, m.riverState(r, ev.Time, level, p))}
+	out := []layers.Event{props.With(ev, m.riverState(r, ev.Time, level, p))}
 	if late {
 		n := r.newest
-		newestLevel, _, _ := n.props.num("currentLevel")
+		newestLevel, _, _ := n.props.Num("currentLevel")
 		again := layers.Event{Layer: ev.Layer, ID: ev.ID, Op: layers.OpUpsert, Time: n.time, Geometry: n.geometry}
-		out = append(out, with(again, m.riverState(r, n.time, newestLevel, n.props.clone())))
+		out = append(out, props.With(again, m.riverState(r, n.time, newestLevel, n.props.Clone())))
 	}
 	return out, nil
 }
@@ -64,11 +65,11 @@ func (m *Module) river(ev layers.Event, p props) ([]layers.Event, error) {
 // thresholds resolves the station's warning levels, in order: the report
 // (bd1, bd2, bd3 together, remembered for later reports), the levels it
 // reported before, the configuration. It writes them to p.
-func (m *Module) thresholds(id string, r *river, p props) error {
+func (m *Module) thresholds(id string, r *river, p props.Props) error {
 	var bd [3]float64
 	n := 0
 	for i, name := range [3]string{"bd1", "bd2", "bd3"} {
-		v, ok, err := p.num(name)
+		v, ok, err := p.Num(name)
 		if err != nil {
 			return err
 		}
@@ -80,21 +81,21 @@ func (m *Module) thresholds(id string, r *river, p props) error {
 	switch {
 	case n == 3:
 		if !(bd[0] < bd[1] && bd[1] < bd[2]) {
-			return invalid("properties.bd1", "warning levels must increase, bd1 < bd2 < bd3; got %s, %s, %s m",
-				fmtNum(bd[0]), fmtNum(bd[1]), fmtNum(bd[2]))
+			return props.Invalid("properties.bd1", "warning levels must increase, bd1 < bd2 < bd3; got %s, %s, %s m",
+				props.FormatNum(bd[0]), props.FormatNum(bd[1]), props.FormatNum(bd[2]))
 		}
 		r.bd, r.hasBD = bd, true
 	case n > 0:
-		return invalid("properties.bd1", "bd1, bd2 and bd3 go together: give all three warning levels (m) or none")
+		return props.Invalid("properties.bd1", "bd1, bd2 and bd3 go together: give all three warning levels (m) or none")
 	case !r.hasBD:
 		if c, ok := m.cfg.RiverThresholds[id]; ok {
 			r.bd, r.hasBD = c, true
 		}
 	}
 	if r.hasBD {
-		p.setNum("bd1", r.bd[0])
-		p.setNum("bd2", r.bd[1])
-		p.setNum("bd3", r.bd[2])
+		p.SetNum("bd1", r.bd[0])
+		p.SetNum("bd2", r.bd[1])
+		p.SetNum("bd3", r.bd[2])
 	}
 	return nil
 }
@@ -104,34 +105,34 @@ func (m *Module) thresholds(id string, r *river, p props) error {
 var bandNames = [...]string{"below_bd1", "bd1", "bd2", "bd3"}
 
 // riverState sets the band and trend of a level observed at t on p.
-func (m *Module) riverState(r *river, t time.Time, level float64, p props) props {
+func (m *Module) riverState(r *river, t time.Time, level float64, p props.Props) props.Props {
 	if r.hasBD {
 		w := 0
 		for w < 3 && level >= r.bd[w] {
 			w++
 		}
-		p.setStr("levelBand", bandNames[w])
-		p.setInt("warningLevel", w)
+		p.SetStr("levelBand", bandNames[w])
+		p.SetInt("warningLevel", w)
 		if w < 3 {
-			p.setNum("toNextBand", round(r.bd[w]-level, 2))
+			p.SetNum("toNextBand", props.Round(r.bd[w]-level, 2))
 		}
 	} else {
-		p.setStr("levelBand", "unknown")
+		p.SetStr("levelBand", "unknown")
 	}
 	rate, ok := r.rate(t, m.cfg.TrendWindow, m.cfg.TrendMinSpan)
 	if !ok {
-		p.setStr("trend", "unknown")
+		p.SetStr("trend", "unknown")
 		return p
 	}
-	rate = round(rate, 1) // judge on the rate as shown
-	p.setNum("levelRate", rate)
+	rate = props.Round(rate, 1) // judge on the rate as shown
+	p.SetNum("levelRate", rate)
 	switch {
 	case rate >= m.cfg.TrendThreshold:
-		p.setStr("trend", "rising")
+		p.SetStr("trend", "rising")
 	case rate <= -m.cfg.TrendThreshold:
-		p.setStr("trend", "falling")
+		p.SetStr("trend", "falling")
 	default:
-		p.setStr("trend", "steady")
+		p.SetStr("trend", "steady")
 	}
 	return p
 }
@@ -174,8 +175,8 @@ var depthClasses = [...]string{"dry", "shallow", "moderate", "deep", "very_deep"
 // steps: under 5 cm is a wet road, not a flood; from 15 cm motorbikes
 // stall; from 30 cm the street is impassable for motorbikes and small
 // cars; from 50 cm the water endangers people.
-func (m *Module) street(p props) error {
-	depth, ok, err := p.nonNeg("depth", "cm")
+func (m *Module) street(p props.Props) error {
+	depth, ok, err := p.NonNeg("depth", "cm")
 	if err != nil {
 		return err
 	}
@@ -184,20 +185,20 @@ func (m *Module) street(p props) error {
 			break
 		}
 		var metres float64
-		if metres, ok, err = p.nonNeg(name, "m"); err != nil {
+		if metres, ok, err = p.NonNeg(name, "m"); err != nil {
 			return err
 		}
-		depth = round(metres*100, 1)
+		depth = props.Round(metres*100, 1)
 	}
 	if !ok {
-		return invalid(path("depth"), "depth (cm) is required (or currentLevel or height in metres)")
+		return props.Invalid(props.Path("depth"), "depth (cm) is required (or currentLevel or height in metres)")
 	}
-	p.setNum("depth", depth)
+	p.SetNum("depth", depth)
 	c := 0
 	for c < len(m.cfg.DepthSteps) && depth >= m.cfg.DepthSteps[c] {
 		c++
 	}
-	p.setStr("depthClass", depthClasses[c])
-	p.setBool("flooded", c > 0)
+	p.SetStr("depthClass", depthClasses[c])
+	p.SetBool("flooded", c > 0)
 	return nil
 }

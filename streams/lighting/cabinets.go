@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // cabinetReport validates a cabinet report. When the cabinet goes to
@@ -11,22 +12,16 @@ import (
 // lamps with state no_power; when it leaves no_power, an upsert restoring
 // each lamp to the state of the lamp's own newest report.
 func (m *Module) cabinetReport(ev layers.Event) ([]layers.Event, error) {
-	if err := requireGeom(ev, "Point"); err != nil {
-		return nil, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return nil, err
 	}
-	state, ok, err := p.enum("state", states)
+	state, err := p.RequireEnum("state", states)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, invalid(path("state"), "state is required: one of on, off, dimmed, fault, no_power")
 	}
 	for _, name := range []string{"totalActivePower", "energyConsumed"} {
-		if _, _, err := p.nonNeg(name, unitOf[name]); err != nil {
+		if _, _, err := p.NonNeg(name, unitOf[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -36,15 +31,15 @@ func (m *Module) cabinetReport(ev layers.Event) ([]layers.Event, error) {
 	}
 	state, level, _ = settle(state, level, hasLevel)
 	if level >= 0 {
-		p.setInt("level", level)
+		p.SetInt("level", level)
 	}
-	p.setStr("state", state)
-	p.setBool("dark", dark(state))
+	p.SetStr("state", state)
+	p.SetBool("dark", dark(state))
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p.setInt("lampCount", len(m.members[ev.ID]))
-	out := []layers.Event{with(ev, p)}
+	p.SetInt("lampCount", len(m.members[ev.ID]))
+	out := []layers.Event{props.With(ev, p)}
 	prev, known := m.cabinets[ev.ID]
 	if known && ev.Time.Before(prev.time) {
 		return out, nil // late: the newer report already decided the lamps

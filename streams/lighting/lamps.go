@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // The Smart Data Models Streetlight vocabulary: powerState and status.
@@ -18,20 +19,17 @@ var derived = []string{"dark", "stateSource"}
 
 // lampReport validates a lamp report, remembers it and renders it.
 func (m *Module) lampReport(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "Point"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return ev, err
 	}
-	p.alias("refStreetlightControlCabinet", "cabinet")
-	cab, _, err := p.str("refStreetlightControlCabinet")
+	p.Alias("refStreetlightControlCabinet", "cabinet")
+	cab, _, err := p.Str("refStreetlightControlCabinet")
 	if err != nil {
 		return ev, err
 	}
 	for _, name := range []string{"powerConsumption", "lifetimePowerConsumption"} {
-		if _, _, err := p.nonNeg(name, unitOf[name]); err != nil {
+		if _, _, err := p.NonNeg(name, unitOf[name]); err != nil {
 			return ev, err
 		}
 	}
@@ -74,20 +72,20 @@ var unitOf = map[string]string{"powerConsumption": "W", "lifetimePowerConsumptio
 // its report: the native state, or the Smart Data Models powerState and
 // status. A broken lantern, column or lamp is a fault whatever the power
 // state; a lamp switched on at a level below 100 is dimmed, at 0 it is off.
-func lampState(p props) (string, int, error) {
+func lampState(p props.Props) (string, int, error) {
 	level, hasLevel, err := readLevel(p)
 	if err != nil {
 		return "", 0, err
 	}
-	state, hasState, err := p.enum("state", states)
+	state, hasState, err := p.Enum("state", states)
 	if err != nil {
 		return "", 0, err
 	}
-	power, hasPower, err := p.enum("powerState", sdmPowerStates)
+	power, hasPower, err := p.Enum("powerState", sdmPowerStates)
 	if err != nil {
 		return "", 0, err
 	}
-	status, _, err := p.enum("status", sdmStatuses)
+	status, _, err := p.Enum("status", sdmStatuses)
 	if err != nil {
 		return "", 0, err
 	}
@@ -96,7 +94,7 @@ func lampState(p props) (string, int, error) {
 	case status != "" && status != "ok":
 		state = StateFault
 	case !hasPower:
-		return "", 0, invalid(path("state"), "a lamp report needs state (on, off, dimmed, fault, no_power) "+
+		return "", 0, props.Invalid(props.Path("state"), "a lamp report needs state (on, off, dimmed, fault, no_power) "+
 			"or powerState (on, off, low, bootingUp)")
 	case power == "off":
 		state = StateOff
@@ -131,10 +129,10 @@ func settle(state string, level int, hasLevel bool) (string, int, error) {
 
 // readLevel reads the dimming level: the native level (0-100), or the
 // Smart Data Models illuminanceLevel (0-1).
-func readLevel(p props) (int, bool, error) {
-	if v, ok, err := p.within("level", 0, 100); err != nil || ok {
+func readLevel(p props.Props) (int, bool, error) {
+	if v, ok, err := p.Within("level", 0, 100); err != nil || ok {
 		return int(math.Round(v)), ok, err
 	}
-	v, ok, err := p.within("illuminanceLevel", 0, 1)
+	v, ok, err := p.Within("illuminanceLevel", 0, 1)
 	return int(math.Round(v * 100)), ok, err
 }

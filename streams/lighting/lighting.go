@@ -12,6 +12,7 @@ import (
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // The layers of the lighting module. Their names are public API.
@@ -56,10 +57,10 @@ type Module struct {
 // lamp is the module's memory of one lamp.
 type lamp struct {
 	geometry geom.T
-	time     time.Time // newest own report
-	own      props     // its own newest properties, without derived ones
-	state    string    // the state its own report gives
-	level    int       // 0-100, -1 when unknown
+	time     time.Time   // newest own report
+	own      props.Props // its own newest properties, without derived ones
+	state    string      // the state its own report gives
+	level    int         // 0-100, -1 when unknown
 	cabinet  string
 }
 
@@ -91,8 +92,8 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 // controllers are polled every few minutes, lamp nodes report less often.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
 	return []streams.LayerSpec{
-		spec(LayerLamps, "street lamps: state, dimming level, power and energy; dark when not lit", 15*time.Minute, over),
-		spec(LayerCabinets, "lighting control cabinets: state, power and energy; no_power darkens their lamps", 5*time.Minute, over),
+		props.Spec(LayerLamps, "street lamps: state, dimming level, power and energy; dark when not lit", 15*time.Minute, over),
+		props.Spec(LayerCabinets, "lighting control cabinets: state, power and energy; no_power darkens their lamps", 5*time.Minute, over),
 	}
 }
 
@@ -115,7 +116,7 @@ func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 		}
 		return m.cabinetReport(ev)
 	}
-	return nil, unknownLayer(m.Name(), ev)
+	return nil, props.UnknownLayer(m.Name(), ev)
 }
 
 // dark says a state gives no light.
@@ -126,31 +127,31 @@ func dark(state string) bool {
 // render builds a lamp's properties from its own report; a cabinet without
 // power overrides the lamp's own state, because lamp nodes on a backup
 // battery keep reporting the state they were last commanded.
-func render(l *lamp, cabinetDown bool) props {
-	p := l.own.clone()
+func render(l *lamp, cabinetDown bool) props.Props {
+	p := l.own.Clone()
 	if cabinetDown {
-		p.setStr("state", StateNoPower)
-		p.setInt("level", 0)
-		p.setNum("powerConsumption", 0)
-		p.setBool("dark", true)
-		p.setStr("stateSource", "cabinet")
+		p.SetStr("state", StateNoPower)
+		p.SetInt("level", 0)
+		p.SetNum("powerConsumption", 0)
+		p.SetBool("dark", true)
+		p.SetStr("stateSource", "cabinet")
 		return p
 	}
-	p.setStr("state", l.state)
+	p.SetStr("state", l.state)
 	if l.level >= 0 {
-		p.setInt("level", l.level)
+		p.SetInt("level", l.level)
 	} else {
 		delete(p, "level")
 	}
-	p.setBool("dark", dark(l.state))
-	p.setStr("stateSource", "lamp")
+	p.SetBool("dark", dark(l.state))
+	p.SetStr("stateSource", "lamp")
 	return p
 }
 
 // lampEvent is the upsert that shows lamp id in its current light.
 func (m *Module) lampEvent(id string, l *lamp, at time.Time) layers.Event {
 	down := m.cabinets[l.cabinet].state == StateNoPower
-	return with(layers.Event{Layer: LayerLamps, ID: id, Op: layers.OpUpsert, Time: at, Geometry: l.geometry}, render(l, down))
+	return props.With(layers.Event{Layer: LayerLamps, ID: id, Op: layers.OpUpsert, Time: at, Geometry: l.geometry}, render(l, down))
 }
 
 func (m *Module) forgetLamp(id string) {

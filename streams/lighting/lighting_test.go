@@ -1,35 +1,25 @@
 package lighting
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
-	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props/moduletest"
 )
 
-func goldenConfig() Config { return Config{} }
+// TestGolden runs testdata/*.ndjson through the module and compares the
+// output with testdata/*.golden; go test -run Golden -update rewrites the
+// goldens (see package moduletest).
+func TestGolden(t *testing.T) {
+	moduletest.Golden(t, New, Config{})
+}
 
 func ev(layer, id, at, props string) string {
 	return fmt.Sprintf(`{"layer":%q,"id":%q,"time":%q,"geometry":{"type":"Point","coordinates":[108.2208,16.0678]},"properties":%s}`,
 		layer, id, at, props)
-}
-
-func propsOf(t *testing.T, e layers.Event) map[string]any {
-	t.Helper()
-	p := map[string]any{}
-	if e.Properties == nil {
-		return p
-	}
-	if err := json.Unmarshal(e.Properties, &p); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func TestLampStates(t *testing.T) {
@@ -59,11 +49,10 @@ func TestLampStates(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		out, err := m.Process(event(t, ev(LayerLamps, "l", "2025-10-27T19:00:00+07:00", c.props)))
+		_, p, err := moduletest.ProcessOne(t, m, ev(LayerLamps, "l", "2025-10-27T19:00:00+07:00", c.props))
 		if err != nil {
 			t.Fatalf("%s: %v", c.props, err)
 		}
-		p := propsOf(t, out[0])
 		if p["state"] != c.state || p["level"] != c.level || p["dark"] != c.dark || p["stateSource"] != "lamp" {
 			t.Errorf("%s: state %v level %v dark %v source %v, want %s %v %v", c.props,
 				p["state"], p["level"], p["dark"], p["stateSource"], c.state, c.level, c.dark)
@@ -88,15 +77,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		_, err := m.Process(event(t, c.line))
-		var ee *streams.EventError
-		if !errors.As(err, &ee) {
-			t.Errorf("%s: error %v is not an *EventError", c.line, err)
-			continue
-		}
-		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
-			t.Errorf("%s:\n got %s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
-		}
+		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
 	}
 }
 
@@ -105,7 +86,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 func summary(t *testing.T, out []layers.Event) string {
 	var s []string
 	for _, e := range out {
-		p := propsOf(t, e)
+		p := moduletest.Props(t, e)
 		if e.Layer == LayerCabinets {
 			s = append(s, fmt.Sprintf("%s:%v", e.ID, p["state"]))
 		} else {
@@ -142,11 +123,7 @@ func TestCabinetPowerLossDarkensAndRestoresLamps(t *testing.T) {
 			"cab-2:<nil> d:on:lamp e:on:lamp"},
 	}
 	for _, s := range steps {
-		out, err := m.Process(event(t, s.line))
-		if err != nil {
-			t.Fatalf("%s: %v", s.name, err)
-		}
-		if got := summary(t, out); got != s.want {
+		if got := summary(t, moduletest.MustProcess(t, m, s.line)); got != s.want {
 			t.Errorf("%s:\n got %s\nwant %s", s.name, got, s.want)
 		}
 	}
@@ -156,13 +133,13 @@ func TestCabinetPowerLossDarkensAndRestoresLamps(t *testing.T) {
 // event is never older than the lamp's own newest report.
 func TestDarkenedLampEvent(t *testing.T) {
 	m := New(Config{})
-	mustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T20:30:00+07:00", `{"state":"on","cabinet":"k","powerConsumption":60,"name":"Trần Phú 12"}`))
-	out := mustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T20:15:00+07:00", `{"state":"no_power"}`))
+	moduletest.MustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T20:30:00+07:00", `{"state":"on","cabinet":"k","powerConsumption":60,"name":"Trần Phú 12"}`))
+	out := moduletest.MustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T20:15:00+07:00", `{"state":"no_power"}`))
 	if len(out) != 2 {
 		t.Fatalf("%d events", len(out))
 	}
 	lampEv := out[1]
-	p := propsOf(t, lampEv)
+	p := moduletest.Props(t, lampEv)
 	if p["powerConsumption"] != 0.0 || p["level"] != 0.0 || p["dark"] != true || p["name"] != "Trần Phú 12" {
 		t.Errorf("darkened lamp: %v", p)
 	}
@@ -170,28 +147,19 @@ func TestDarkenedLampEvent(t *testing.T) {
 		t.Errorf("time %v (want %v), geometry %v", lampEv.Time, want, lampEv.Geometry)
 	}
 	// The cabinet knows how many lamps it feeds.
-	if cp := propsOf(t, out[0]); cp["lampCount"] != 1.0 || cp["dark"] != true {
+	if cp := moduletest.Props(t, out[0]); cp["lampCount"] != 1.0 || cp["dark"] != true {
 		t.Errorf("cabinet: %v", cp)
 	}
 }
 
 func TestLampDeleteLeavesCabinet(t *testing.T) {
 	m := New(Config{})
-	mustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T18:00:00+07:00", `{"state":"on","cabinet":"k"}`))
-	mustProcess(t, m, `{"layer":"lighting.lamps","id":"a","op":"delete","time":"2025-10-27T18:01:00+07:00"}`)
-	out := mustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T19:00:00+07:00", `{"state":"no_power"}`))
+	moduletest.MustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T18:00:00+07:00", `{"state":"on","cabinet":"k"}`))
+	moduletest.MustProcess(t, m, `{"layer":"lighting.lamps","id":"a","op":"delete","time":"2025-10-27T18:01:00+07:00"}`)
+	out := moduletest.MustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T19:00:00+07:00", `{"state":"no_power"}`))
 	if len(out) != 1 {
 		t.Errorf("a deleted lamp was darkened: %s", summary(t, out))
 	}
-}
-
-func mustProcess(t *testing.T, m *Module, line string) []layers.Event {
-	t.Helper()
-	out, err := m.Process(event(t, line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func TestSpecs(t *testing.T) {
@@ -208,27 +176,15 @@ func TestSpecs(t *testing.T) {
 
 func TestConcurrentProcess(t *testing.T) {
 	m := New(Config{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 300 {
-				at := time.Date(2025, 10, 27, 12, 0, i, 0, time.UTC).Format(time.RFC3339)
-				cab := fmt.Sprintf("cab-%d", i%3)
-				state := []string{"on", "no_power"}[(i/7+g)%2]
-				lines := []string{
-					ev(LayerLamps, fmt.Sprintf("lamp-%d", i%20), at, fmt.Sprintf(`{"state":"on","cabinet":%q}`, cab)),
-					ev(LayerCabinets, cab, at, fmt.Sprintf(`{"state":%q}`, state)),
-				}
-				for _, l := range lines {
-					if _, err := m.Process(event(t, l)); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	moduletest.Concurrent(t, m, 300, func(g, i int) []string {
+		at := time.Date(2025, 10, 27, 12, 0, i, 0, time.UTC).Format(time.RFC3339)
+		cab := fmt.Sprintf("cab-%d", i%3)
+		state := []string{"on", "no_power"}[(i/7+g)%2]
+		return []string{
+			ev(LayerLamps, fmt.Sprintf("lamp-%d", i%20), at, fmt.Sprintf(`{"state":"on","cabinet":%q}`, cab)),
+			ev(LayerCabinets, cab, at, fmt.Sprintf(`{"state":%q}`, state)),
+		}
+	})
 }
 
 func BenchmarkProcess(b *testing.B) {
@@ -237,16 +193,8 @@ func BenchmarkProcess(b *testing.B) {
 	events := make([]layers.Event, n)
 	for i := range events {
 		at := time.Date(2025, 10, 27, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
-		events[i] = event(b, ev(LayerLamps, fmt.Sprintf("lamp-%04d", i%500), at,
+		events[i] = moduletest.Event(b, ev(LayerLamps, fmt.Sprintf("lamp-%04d", i%500), at,
 			fmt.Sprintf(`{"powerState":"on","illuminanceLevel":0.7,"powerConsumption":42.5,"refStreetlightControlCabinet":"cab-%02d"}`, i%25)))
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := m.Process(events[i%n]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	moduletest.Bench(b, m, events)
 }

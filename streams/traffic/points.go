@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // signalStatuses are the states of a signalised intersection: normal
@@ -20,23 +21,17 @@ type signalState struct {
 // signal validates the status and adds statusSince, so the wall can show
 // how long an intersection has been dark or flashing, and degraded.
 func (m *Module) signal(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "Point"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return ev, err
 	}
-	status, ok, err := p.enum("status", signalStatuses)
+	status, err := p.RequireEnum("status", signalStatuses)
 	if err != nil {
 		return ev, err
 	}
-	if !ok {
-		return ev, invalid(path("status"), "status is required: one of normal, flashing, fault, offline")
-	}
-	p.setTime("statusSince", m.signalSince(ev, status))
-	p.setBool("degraded", status != "normal")
-	return with(ev, p), nil
+	p.SetTime("statusSince", m.signalSince(ev, status))
+	p.SetBool("degraded", status != "normal")
+	return props.With(ev, p), nil
 }
 
 // signalSince records the report and returns since when its status holds.
@@ -70,35 +65,25 @@ var violationTypes = []string{"red_light", "wrong_lane", "wrong_way", "speeding"
 // so nothing marks violations stale: clients hide a violation once
 // expires has passed and a sweeper (not yet built) deletes it.
 func (m *Module) violation(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "Point"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return ev, err
 	}
-	if _, ok, err := p.enum("violationType", violationTypes); err != nil || !ok {
-		if err == nil {
-			err = invalid(path("violationType"), "violationType is required: one of red_light, wrong_lane, "+
-				"wrong_way, speeding, illegal_parking, no_helmet, other")
-		}
+	if _, err := p.RequireEnum("violationType", violationTypes); err != nil {
 		return ev, err
 	}
-	if _, _, err := p.str("vehiclePlateIdentifier"); err != nil {
+	if _, _, err := p.Str("vehiclePlateIdentifier"); err != nil {
 		return ev, err
 	}
-	p.setTime("expires", ev.Time.Add(m.cfg.ViolationTTL))
-	return with(ev, p), nil
+	p.SetTime("expires", ev.Time.Add(m.cfg.ViolationTTL))
+	return props.With(ev, p), nil
 }
 
 // parking computes occupancy from available and total spots. A report may
 // give availableSpotNumber or occupiedSpotNumber; totalSpotNumber may be
 // left out once the car park has reported it.
 func (m *Module) parking(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "Point", "Polygon", "MultiPolygon", "LineString", "MultiLineString"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point", "Polygon", "MultiPolygon", "LineString", "MultiLineString")
 	if err != nil {
 		return ev, err
 	}
@@ -106,41 +91,41 @@ func (m *Module) parking(ev layers.Event) (layers.Event, error) {
 	if err != nil {
 		return ev, err
 	}
-	avail, hasAvail, err := p.count("availableSpotNumber")
+	avail, hasAvail, err := p.Count("availableSpotNumber")
 	if err != nil {
 		return ev, err
 	}
-	occupied, hasOccupied, err := p.count("occupiedSpotNumber")
+	occupied, hasOccupied, err := p.Count("occupiedSpotNumber")
 	if err != nil {
 		return ev, err
 	}
 	switch {
 	case hasAvail && avail > total:
-		return ev, invalid(path("availableSpotNumber"), "availableSpotNumber %d exceeds totalSpotNumber %d", avail, total)
+		return ev, props.Invalid(props.Path("availableSpotNumber"), "availableSpotNumber %d exceeds totalSpotNumber %d", avail, total)
 	case hasAvail:
 		occupied = total - avail
 	case hasOccupied && occupied > total:
-		return ev, invalid(path("occupiedSpotNumber"), "occupiedSpotNumber %d exceeds totalSpotNumber %d", occupied, total)
+		return ev, props.Invalid(props.Path("occupiedSpotNumber"), "occupiedSpotNumber %d exceeds totalSpotNumber %d", occupied, total)
 	case hasOccupied:
 		avail = total - occupied
 	default:
-		return ev, invalid(path("availableSpotNumber"), "availableSpotNumber (or occupiedSpotNumber) is required")
+		return ev, props.Invalid(props.Path("availableSpotNumber"), "availableSpotNumber (or occupiedSpotNumber) is required")
 	}
-	p.setInt("totalSpotNumber", total)
-	p.setInt("availableSpotNumber", avail)
-	p.setInt("occupiedSpotNumber", occupied)
-	p.setNum("occupancy", round(float64(occupied)/float64(total), 3))
-	p.setBool("full", avail == 0)
-	return with(ev, p), nil
+	p.SetInt("totalSpotNumber", total)
+	p.SetInt("availableSpotNumber", avail)
+	p.SetInt("occupiedSpotNumber", occupied)
+	p.SetNum("occupancy", props.Round(float64(occupied)/float64(total), 3))
+	p.SetBool("full", avail == 0)
+	return props.With(ev, p), nil
 }
 
-func (m *Module) totalSpots(id string, p props) (int, error) {
-	total, ok, err := p.count("totalSpotNumber")
+func (m *Module) totalSpots(id string, p props.Props) (int, error) {
+	total, ok, err := p.Count("totalSpotNumber")
 	if err != nil {
 		return 0, err
 	}
 	if ok && total == 0 {
-		return 0, invalid(path("totalSpotNumber"), "totalSpotNumber must be at least 1")
+		return 0, props.Invalid(props.Path("totalSpotNumber"), "totalSpotNumber must be at least 1")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -151,5 +136,5 @@ func (m *Module) totalSpots(id string, p props) (int, error) {
 	if total, ok := m.spots[id]; ok {
 		return total, nil
 	}
-	return 0, invalid(path("totalSpotNumber"), "totalSpotNumber is required (at least in a car park's first report)")
+	return 0, props.Invalid(props.Path("totalSpotNumber"), "totalSpotNumber is required (at least in a car park's first report)")
 }

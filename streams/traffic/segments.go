@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // Congestion levels, 0 (free flow) to 4 (jammed).
@@ -27,16 +28,16 @@ type flow struct {
 	hasIntensity, hasSpeed, hasOccupancy bool
 }
 
-func readFlow(p props) (flow, error) {
+func readFlow(p props.Props) (flow, error) {
 	var f flow
 	var err error
-	if f.intensity, f.hasIntensity, err = p.nonNeg("intensity", "vehicles"); err != nil {
+	if f.intensity, f.hasIntensity, err = p.NonNeg("intensity", "vehicles"); err != nil {
 		return f, err
 	}
-	if f.speed, f.hasSpeed, err = p.within("averageVehicleSpeed", 0, 250); err != nil {
+	if f.speed, f.hasSpeed, err = p.Within("averageVehicleSpeed", 0, 250); err != nil {
 		return f, err
 	}
-	if f.occupancy, f.hasOccupancy, err = p.within("occupancy", 0, 1); err != nil {
+	if f.occupancy, f.hasOccupancy, err = p.Within("occupancy", 0, 1); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -55,7 +56,7 @@ func congestion(f flow, freeFlow float64) (level int, ratio float64, usedSpeed, 
 	if f.hasSpeed && !(f.hasIntensity && f.intensity == 0) {
 		// Judge on the ratio as shown (two decimals), so the map never
 		// shows 0.67 next to a level computed from 0.6667.
-		ratio = round(f.speed/freeFlow, 2)
+		ratio = props.Round(f.speed/freeFlow, 2)
 		level = len(speedSteps)
 		for i, s := range speedSteps {
 			if ratio >= s {
@@ -80,8 +81,8 @@ func congestion(f flow, freeFlow float64) (level int, ratio float64, usedSpeed, 
 
 // freeFlowFor resolves the free-flow speed of an entity: its report, then
 // what it reported before, then the configuration, then the default.
-func (m *Module) freeFlowFor(ev layers.Event, p props) (float64, error) {
-	v, ok, err := p.within("freeFlowSpeed", 1, 250)
+func (m *Module) freeFlowFor(ev layers.Event, p props.Props) (float64, error) {
+	v, ok, err := p.Within("freeFlowSpeed", 1, 250)
 	if err != nil {
 		return 0, err
 	}
@@ -102,22 +103,19 @@ func (m *Module) freeFlowFor(ev layers.Event, p props) (float64, error) {
 }
 
 // setCongestion writes the derived congestion properties.
-func setCongestion(p props, level int, ratio, freeFlow float64, usedSpeed bool) {
-	p.setInt("congestionLevel", level)
-	p.setStr("congestion", congestionNames[level])
-	p.setNum("freeFlowSpeed", freeFlow)
+func setCongestion(p props.Props, level int, ratio, freeFlow float64, usedSpeed bool) {
+	p.SetInt("congestionLevel", level)
+	p.SetStr("congestion", congestionNames[level])
+	p.SetNum("freeFlowSpeed", freeFlow)
 	if usedSpeed {
-		p.setNum("speedRatio", ratio)
+		p.SetNum("speedRatio", ratio)
 	} else {
 		delete(p, "speedRatio")
 	}
 }
 
 func (m *Module) segment(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "LineString", "MultiLineString"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "LineString", "MultiLineString")
 	if err != nil {
 		return ev, err
 	}
@@ -131,20 +129,17 @@ func (m *Module) segment(ev layers.Event) (layers.Event, error) {
 	}
 	level, ratio, usedSpeed, ok := congestion(f, ff)
 	if !ok {
-		return ev, invalid("properties", "a road segment needs averageVehicleSpeed (km/h) or occupancy (0-1), "+
+		return ev, props.Invalid("properties", "a road segment needs averageVehicleSpeed (km/h) or occupancy (0-1), "+
 			"or intensity 0, to compute its congestionLevel")
 	}
 	setCongestion(p, level, ratio, ff, usedSpeed)
-	return with(ev, p), nil
+	return props.With(ev, p), nil
 }
 
 // camera: counts and speeds at a point; congestion is added when the
 // report allows it, with the same rule as segments.
 func (m *Module) camera(ev layers.Event) (layers.Event, error) {
-	if err := requireGeom(ev, "Point"); err != nil {
-		return ev, err
-	}
-	p, err := parseProps(ev.Properties)
+	p, err := props.FromEvent(ev, "Point")
 	if err != nil {
 		return ev, err
 	}
@@ -153,7 +148,7 @@ func (m *Module) camera(ev layers.Event) (layers.Event, error) {
 		return ev, err
 	}
 	if !f.hasIntensity && !f.hasSpeed {
-		return ev, invalid("properties", "a camera report needs intensity (vehicles counted) or averageVehicleSpeed (km/h)")
+		return ev, props.Invalid("properties", "a camera report needs intensity (vehicles counted) or averageVehicleSpeed (km/h)")
 	}
 	ff, err := m.freeFlowFor(ev, p)
 	if err != nil {
@@ -162,5 +157,5 @@ func (m *Module) camera(ev layers.Event) (layers.Event, error) {
 	if level, ratio, usedSpeed, ok := congestion(f, ff); ok {
 		setCongestion(p, level, ratio, ff, usedSpeed)
 	}
-	return with(ev, p), nil
+	return props.With(ev, p), nil
 }

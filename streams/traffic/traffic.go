@@ -10,6 +10,7 @@ import (
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
 // The layers of the traffic module. Their names are public API.
@@ -85,18 +86,18 @@ func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
 	violations := streams.LayerSpec{Name: LayerViolations,
 		Description: "traffic violations detected by cameras: short-lived points that carry an expires time"}
 	return []streams.LayerSpec{
-		spec(LayerSegments, "road segments with flow, speed and congestion level 0-4", 5*time.Minute, over),
-		spec(LayerSignals, "signalised intersections: normal, flashing, fault or offline", 10*time.Second, over),
-		spec(LayerCameras, "traffic cameras: vehicle counts and speeds", time.Minute, over),
+		props.Spec(LayerSegments, "road segments with flow, speed and congestion level 0-4", 5*time.Minute, over),
+		props.Spec(LayerSignals, "signalised intersections: normal, flashing, fault or offline", 10*time.Second, over),
+		props.Spec(LayerCameras, "traffic cameras: vehicle counts and speeds", time.Minute, over),
 		violations,
-		spec(LayerParking, "car parks and parking streets: free and total spots, occupancy", 5*time.Minute, over),
+		props.Spec(LayerParking, "car parks and parking streets: free and total spots, occupancy", 5*time.Minute, over),
 	}
 }
 
 // Process implements streams.Module.
 func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {
 	if !owns(ev.Layer) {
-		return nil, unknownLayer(m.Name(), ev)
+		return nil, props.UnknownLayer(m.Name(), ev)
 	}
 	if ev.Op == layers.OpDelete {
 		m.forget(ev)

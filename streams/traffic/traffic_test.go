@@ -1,20 +1,20 @@
 package traffic
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/danang-ioc/ioc/layers"
-	"github.com/danang-ioc/ioc/streams"
+	"github.com/danang-ioc/ioc/streams/internal/props/moduletest"
 )
 
-func goldenConfig() Config {
-	return Config{FreeFlowSpeeds: map[string]float64{"seg-bach-dang-1": 50}}
+// TestGolden runs testdata/*.ndjson through the module and compares the
+// output with testdata/*.golden; go test -run Golden -update rewrites the
+// goldens (see package moduletest).
+func TestGolden(t *testing.T) {
+	moduletest.Golden(t, New, Config{FreeFlowSpeeds: map[string]float64{"seg-bach-dang-1": 50}})
 }
 
 const (
@@ -29,18 +29,8 @@ func ev(layer, id, at, geometry, props string) string {
 // process runs one event and returns the properties of the single output.
 func process(t *testing.T, m *Module, line string) (map[string]any, error) {
 	t.Helper()
-	out, err := m.Process(event(t, line))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) != 1 {
-		t.Fatalf("%d events out, want 1", len(out))
-	}
-	var p map[string]any
-	if err := json.Unmarshal(out[0].Properties, &p); err != nil {
-		t.Fatal(err)
-	}
-	return p, nil
+	_, p, err := moduletest.ProcessOne(t, m, line)
+	return p, err
 }
 
 func TestCongestionLevels(t *testing.T) {
@@ -99,7 +89,7 @@ func TestFreeFlowSpeedResolution(t *testing.T) {
 	check("other", `{"averageVehicleSpeed":30}`, 40)                    // default
 	check("other", `{"averageVehicleSpeed":30,"freeFlowSpeed":55}`, 55) // reported
 	check("other", `{"averageVehicleSpeed":30}`, 55)                    // remembered
-	if _, err := m.Process(event(t, `{"layer":"traffic.segments","id":"other","op":"delete"}`)); err != nil {
+	if _, err := m.Process(moduletest.Event(t, `{"layer":"traffic.segments","id":"other","op":"delete"}`)); err != nil {
 		t.Fatal(err)
 	}
 	check("other", `{"averageVehicleSpeed":30}`, 40) // forgotten with the entity
@@ -192,15 +182,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 	m := New(Config{})
 	for _, c := range cases {
-		_, err := m.Process(event(t, c.line))
-		var ee *streams.EventError
-		if !errors.As(err, &ee) {
-			t.Errorf("%s: error %v is not an *EventError", c.line, err)
-			continue
-		}
-		if ee.Path != c.path || !strings.Contains(ee.Msg, c.msg) {
-			t.Errorf("%s:\n got %s\nwant %s: ...%s...", c.line, ee, c.path, c.msg)
-		}
+		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
 	}
 }
 
@@ -223,7 +205,7 @@ func TestViolationExpires(t *testing.T) {
 
 func TestDeletePassesThrough(t *testing.T) {
 	m := New(Config{})
-	in := event(t, `{"layer":"traffic.signals","id":"sig-9","op":"delete"}`)
+	in := moduletest.Event(t, `{"layer":"traffic.signals","id":"sig-9","op":"delete"}`)
 	out, err := m.Process(in)
 	if err != nil || len(out) != 1 || out[0].Op != layers.OpDelete || out[0].ID != "sig-9" {
 		t.Fatalf("delete: %v %+v", err, out)
@@ -252,27 +234,15 @@ func TestSpecs(t *testing.T) {
 
 func TestConcurrentProcess(t *testing.T) {
 	m := New(Config{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 200 {
-				at := time.Date(2025, 10, 27, 8, 0, i, 0, time.UTC).Format(time.RFC3339)
-				id := fmt.Sprintf("e%d", i%5)
-				lines := []string{
-					ev(LayerSegments, id, at, line, `{"averageVehicleSpeed":20,"freeFlowSpeed":50}`),
-					ev(LayerSignals, id, at, point, `{"status":"normal"}`),
-					ev(LayerParking, id, at, point, fmt.Sprintf(`{"totalSpotNumber":100,"availableSpotNumber":%d}`, g)),
-				}
-				for _, l := range lines {
-					if _, err := m.Process(event(t, l)); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	moduletest.Concurrent(t, m, 200, func(g, i int) []string {
+		at := time.Date(2025, 10, 27, 8, 0, i, 0, time.UTC).Format(time.RFC3339)
+		id := fmt.Sprintf("e%d", i%5)
+		return []string{
+			ev(LayerSegments, id, at, line, `{"averageVehicleSpeed":20,"freeFlowSpeed":50}`),
+			ev(LayerSignals, id, at, point, `{"status":"normal"}`),
+			ev(LayerParking, id, at, point, fmt.Sprintf(`{"totalSpotNumber":100,"availableSpotNumber":%d}`, g)),
+		}
+	})
 }
 
 func BenchmarkProcess(b *testing.B) {
@@ -281,16 +251,8 @@ func BenchmarkProcess(b *testing.B) {
 	events := make([]layers.Event, n)
 	for i := range events {
 		at := time.Date(2025, 10, 27, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
-		events[i] = event(b, ev(LayerSegments, fmt.Sprintf("seg-%03d", i%200), at, line,
+		events[i] = moduletest.Event(b, ev(LayerSegments, fmt.Sprintf("seg-%03d", i%200), at, line,
 			`{"intensity":42,"averageVehicleSpeed":23.5,"occupancy":0.21,"laneId":1}`))
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := m.Process(events[i%n]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	moduletest.Bench(b, m, events)
 }
