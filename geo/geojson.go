@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -53,32 +54,28 @@ type rawGeometry struct {
 // longitude and latitude exchanged is reported as swapped.
 func Decode(raw []byte) (geom.T, error) {
 	var rg rawGeometry
+	// goccy/go-json can read past its buffer and panic on some malformed
+	// input (a dangling escape in an object key, goccy/go-json#604), so only
+	// well-formed JSON reaches it; the standard library explains the rest.
+	if !stdjson.Valid(raw) {
+		err := stdjson.Unmarshal(raw, &rg)
+		return nil, errorf(ReasonInvalid, "", "not a GeoJSON geometry object: %s", jsonErrorText(err))
+	}
 	if err := json.Unmarshal(raw, &rg); err != nil {
 		return nil, errorf(ReasonInvalid, "", "not a GeoJSON geometry object: %s", jsonErrorText(err))
 	}
-	if len(bytes.TrimSpace(rg.Coordinates)) == 0 || bytes.Equal(bytes.TrimSpace(rg.Coordinates), []byte("null")) {
-		if rg.Type == "GeometryCollection" {
-			return nil, errorf(ReasonUnsupported, "type", "GeometryCollection is not supported: send one event per geometry")
-		}
-		if rg.Type == "" {
-			return nil, errorf(ReasonInvalid, "type", "missing geometry type")
-		}
-		return nil, errorf(ReasonInvalid, "coordinates", "missing coordinates")
-	}
-	d := decoder{}
+	// The type is checked first, so that an unknown type is reported as
+	// such even when the object has no coordinates member.
+	var depth int // nesting of positions in the coordinates array
 	switch rg.Type {
 	case "Point":
-		return d.point(rg.Coordinates)
-	case "MultiPoint":
-		return d.multiPoint(rg.Coordinates)
-	case "LineString":
-		return d.lineString(rg.Coordinates)
-	case "MultiLineString":
-		return d.multiLineString(rg.Coordinates)
-	case "Polygon":
-		return d.polygon(rg.Coordinates)
+		depth = 0
+	case "MultiPoint", "LineString":
+		depth = 1
+	case "MultiLineString", "Polygon":
+		depth = 2
 	case "MultiPolygon":
-		return d.multiPolygon(rg.Coordinates)
+		depth = 3
 	case "":
 		return nil, errorf(ReasonInvalid, "type", "missing geometry type")
 	case "GeometryCollection":
@@ -86,6 +83,65 @@ func Decode(raw []byte) (geom.T, error) {
 	default:
 		return nil, errorf(ReasonUnsupported, "type", "unknown geometry type %q (want Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon)", rg.Type)
 	}
+	coords := bytes.TrimSpace(rg.Coordinates)
+	if len(coords) == 0 || bytes.Equal(coords, nullLiteral) {
+		return nil, errorf(ReasonInvalid, "coordinates", "missing coordinates")
+	}
+	d := decoder{}
+	var g geom.T
+	var err error
+	switch rg.Type {
+	case "Point":
+		g, err = d.point(coords)
+	case "MultiPoint":
+		g, err = d.multiPoint(coords)
+	case "LineString":
+		g, err = d.lineString(coords)
+	case "MultiLineString":
+		g, err = d.multiLineString(coords)
+	case "Polygon":
+		g, err = d.polygon(coords)
+	case "MultiPolygon":
+		g, err = d.multiPolygon(coords)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// JSON null decodes to 0 in a []float64, which would silently move a
+	// position to longitude or latitude 0. Only inputs that contain the
+	// literal pay for the second look.
+	if bytes.Contains(coords, nullLiteral) {
+		var v any
+		if json.Unmarshal(coords, &v) == nil {
+			if err := nullNumber(v, depth, "coordinates"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return g, nil
+}
+
+var nullLiteral = []byte("null")
+
+// nullNumber finds a null longitude or latitude in coordinates decoded as
+// generic JSON; depth is how deep the positions are nested. A null altitude
+// is tolerated, as altitudes are dropped; a null in place of a position or
+// an array has already been refused by the typed decode.
+func nullNumber(v any, depth int, path string) *Error {
+	a, _ := v.([]any)
+	for i, x := range a {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		if depth == 0 {
+			if x == nil && i < 2 {
+				return errorf(ReasonInvalid, p, "null where a %s was expected", [2]string{"longitude", "latitude"}[i])
+			}
+			continue
+		}
+		if err := nullNumber(x, depth-1, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decoder accumulates flat XY coordinates while checking each position.
@@ -242,9 +298,16 @@ func CheckPosition(p []float64) *Error {
 
 // jsonErrorText shortens a JSON library error to what a sender can act on.
 func jsonErrorText(err error) string {
+	if err == nil {
+		return "invalid JSON"
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("invalid JSON at offset %d: %s", se.Offset, se.Error())
+	}
+	var sse *stdjson.SyntaxError
+	if errors.As(err, &sse) {
+		return fmt.Sprintf("invalid JSON at offset %d: %s", sse.Offset, sse.Error())
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

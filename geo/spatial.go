@@ -187,7 +187,14 @@ func (a *Area) Intersects(g geom.T) bool {
 		}
 	}
 	for _, rings := range p.polygons {
-		if a.touchesLine(rings[0]) || a.insidePolygon(rings) {
+		// Every ring counts: the area may cross out of a hole of g without
+		// touching g's outer ring.
+		for _, ring := range rings {
+			if a.touchesLine(ring) {
+				return true
+			}
+		}
+		if a.insidePolygon(rings) {
 			return true
 		}
 	}
@@ -303,13 +310,24 @@ func segmentDistance(ax, ay, bx, by float64) float64 {
 }
 
 // CircleBounds returns a rectangle enclosing every point within radius
-// metres of (lon, lat), for an R-tree prefilter.
+// metres of (lon, lat), for an R-tree prefilter. It encloses both the circle
+// on the sphere and the circle of the local Projection. A circle that holds
+// a pole or crosses the antimeridian gets every longitude.
 func CircleBounds(lon, lat, radius float64) Rect {
-	dLat := radius / EarthRadius * 180 / math.Pi
-	cos := math.Cos(lat * math.Pi / 180)
-	dLon := 180.0
-	if cos > 1e-9 {
-		dLon = min(180, dLat/cos)
+	d := radius / EarthRadius // angular radius
+	dLat := d * 180 / math.Pi
+	if lat+dLat >= 90 || lat-dLat <= -90 {
+		return Rect{-180, max(-90, lat-dLat), 180, min(90, lat+dLat)}
 	}
-	return Rect{max(-180, lon-dLon), max(-90, lat-dLat), min(180, lon+dLon), min(90, lat+dLat)}
+	cos := math.Cos(lat * math.Pi / 180)
+	// The sphere's circle reaches furthest east at asin(sin d / cos lat),
+	// poleward of the centre, a little beyond the projection's d / cos lat.
+	dLon := 180.0
+	if s := math.Sin(d) / cos; d < math.Pi/2 && s < 1 {
+		dLon = max(math.Asin(s), d/cos) * 180 / math.Pi
+	}
+	if lon-dLon < -180 || lon+dLon > 180 {
+		return Rect{-180, lat - dLat, 180, lat + dLat}
+	}
+	return Rect{lon - dLon, lat - dLat, lon + dLon, lat + dLat}
 }

@@ -67,7 +67,7 @@ func newFeature(ev *Event, stale bool) *Feature {
 		Properties: ev.Properties,
 		Stale:      stale,
 	}
-	f.encoded = f.appendJSON(make([]byte, 0, 128+len(ev.Properties)+16*len(ev.Geometry.FlatCoords())))
+	f.encode()
 	return f
 }
 
@@ -75,8 +75,29 @@ func newFeature(ev *Event, stale bool) *Feature {
 func (f *Feature) withStale(stale bool) *Feature {
 	c := *f
 	c.Stale = stale
-	c.encoded = c.appendJSON(make([]byte, 0, len(f.encoded)+16))
+	c.encode()
 	return &c
+}
+
+// encode sets f.encoded to exactly the bytes of the encoding, and points
+// f.Properties into it: a live feature then holds one copy of its
+// properties, and keeps no reference into the buffer the event came in.
+// Small features are encoded on the stack and copied once; large ones are
+// encoded straight into a buffer sized by an estimate.
+func (f *Feature) encode() {
+	var b []byte
+	if est := 160 + 2*(len(f.ID)+len(f.Layer)) + len(f.Properties) + 20*len(f.Geometry.FlatCoords()); est > 512 {
+		b = f.appendJSON(make([]byte, 0, est))
+	} else {
+		var buf [512]byte
+		tmp := f.appendJSON(buf[:0]) // stays on the stack unless it outgrows buf
+		b = append(make([]byte, 0, len(tmp)), tmp...)
+	}
+	f.encoded = b
+	if n := len(f.Properties); n > 0 {
+		end := len(b) - 1 // the Feature's closing brace follows the properties
+		f.Properties = b[end-n : end : end]
+	}
 }
 
 // appendJSON writes the Feature with the foreign members layer, time and

@@ -151,7 +151,9 @@ func (l *Layer) set(id string, e *entry, nf *Feature) {
 }
 
 // sweep marks entities whose observations are older than the TTL as stale
-// and forgets tombstones older than keep.
+// and forgets tombstones older than keep. "Older than" is strict, as in
+// expired, so that an event arriving at the same instant as the sweep is
+// judged the same way and a resend cannot flip the entity back to fresh.
 func (l *Layer) sweep(now time.Time, keep time.Duration) []Change {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -161,7 +163,7 @@ func (l *Layer) sweep(now time.Time, keep time.Duration) []Change {
 		}
 	}
 	var changes []Change
-	for len(l.expiry) > 0 && !l.expiry[0].deadline.After(now) {
+	for len(l.expiry) > 0 && l.expiry[0].deadline.Before(now) {
 		e := l.expiry[0].e
 		heap.Pop(&l.expiry)
 		stale := e.f.withStale(true)

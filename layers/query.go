@@ -4,8 +4,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/twpayne/go-geom"
-
 	"github.com/danang-ioc/ioc/geo"
 )
 
@@ -28,7 +26,8 @@ func (l *Layer) Len() int {
 
 // InRect appends to dst the features that intersect r, at most limit of
 // them when limit > 0. The R-tree prefilters; an exact test follows for
-// everything but points, whose box is the point itself.
+// everything whose box is not inside r (never for points, whose box is the
+// point itself).
 func (l *Layer) InRect(dst []*Feature, r geo.Rect, limit int) []*Feature {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -36,8 +35,10 @@ func (l *Layer) InRect(dst []*Feature, r geo.Rect, limit int) []*Feature {
 }
 
 func (l *Layer) inRect(dst []*Feature, r geo.Rect, limit int) []*Feature {
-	l.index.Search(r.Min(), r.Max(), func(_, _ [2]float64, f *Feature) bool {
-		if isPoint(f) || geo.IntersectsRect(f.Geometry, r) {
+	l.index.Search(r.Min(), r.Max(), func(min, max [2]float64, f *Feature) bool {
+		// Decided from the box the R-tree holds when possible, so that
+		// the feature itself is not loaded from memory.
+		if r.Contains(box(min, max)) || geo.IntersectsRect(f.Geometry, r) {
 			dst = append(dst, f)
 		}
 		return limit <= 0 || len(dst) < limit
@@ -45,9 +46,19 @@ func (l *Layer) inRect(dst []*Feature, r geo.Rect, limit int) []*Feature {
 	return dst
 }
 
-func isPoint(f *Feature) bool {
-	_, ok := f.Geometry.(*geom.Point)
-	return ok
+func box(min, max [2]float64) geo.Rect {
+	return geo.Rect{MinX: min[0], MinY: min[1], MaxX: max[0], MaxY: max[1]}
+}
+
+// distance is the exact distance from p's centre to an R-tree item. A
+// geometry whose box is a single point (a Point, or anything collapsed onto
+// one position) lies at that point, and its distance comes from the box
+// without loading the feature.
+func distance(p geo.Projection, min, max [2]float64, f *Feature) float64 {
+	if min == max {
+		return p.RectDistance(box(min, max))
+	}
+	return p.Distance(f.Geometry)
 }
 
 // InArea appends the features that intersect a polygonal area.
@@ -76,8 +87,8 @@ func (l *Layer) Within(lon, lat, radius float64, limit int) []Hit {
 	r := geo.CircleBounds(lon, lat, radius)
 	var hits []Hit
 	l.mu.RLock()
-	l.index.Search(r.Min(), r.Max(), func(_, _ [2]float64, f *Feature) bool {
-		if d := p.Distance(f.Geometry); d <= radius {
+	l.index.Search(r.Min(), r.Max(), func(min, max [2]float64, f *Feature) bool {
+		if d := distance(p, min, max, f); d <= radius {
 			hits = append(hits, Hit{f, d})
 		}
 		return true
@@ -106,9 +117,9 @@ func (l *Layer) Nearest(lon, lat float64, k int, maxDist float64) []Hit {
 	defer l.mu.RUnlock()
 	l.index.Nearby(func(min, max [2]float64, f *Feature, item bool) float64 {
 		if item {
-			return p.Distance(f.Geometry)
+			return distance(p, min, max, f)
 		}
-		return p.RectDistance(geo.Rect{MinX: min[0], MinY: min[1], MaxX: max[0], MaxY: max[1]})
+		return p.RectDistance(box(min, max))
 	}, func(_, _ [2]float64, f *Feature, d float64) bool {
 		if d > maxDist {
 			return false
@@ -122,7 +133,10 @@ func (l *Layer) Nearest(lon, lat float64, k int, maxDist float64) []Hit {
 // Nearest merges the k nearest features of several layers.
 func (s *Store) Nearest(names []string, lon, lat float64, k int, maxDist float64) []Hit {
 	var all []Hit
-	for _, name := range names {
+	for i, name := range names {
+		if slices.Contains(names[:i], name) {
+			continue // a repeated name would repeat its hits
+		}
 		if l := s.Layer(name); l != nil {
 			all = append(all, l.Nearest(lon, lat, k, maxDist)...)
 		}
@@ -162,8 +176,10 @@ func (s *Store) Snapshot(names []string, r geo.Rect) Snapshot {
 	// the cut: a layer created later only has changes after Seq.
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// Each layer is read-locked once: a second RLock of the same layer
+	// would wait behind a writer queued on the first and deadlock.
 	var ls []*Layer
-	for _, name := range slices.Sorted(slices.Values(names)) {
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(names))) {
 		if l := s.layers[name]; l != nil {
 			ls = append(ls, l)
 		}
@@ -172,6 +188,17 @@ func (s *Store) Snapshot(names []string, r geo.Rect) Snapshot {
 		l.mu.RLock()
 	}
 	snap := Snapshot{Epoch: s.epoch, Seq: s.log.Last()}
+	// Size the result up front for the layers r covers whole (a client
+	// without a viewport), instead of growing and copying it many times.
+	n := 0
+	for _, l := range ls {
+		if min, max := l.index.Bounds(); r.Contains(box(min, max)) {
+			n += l.index.Len()
+		}
+	}
+	if n > 0 {
+		snap.Features = make([]*Feature, 0, n)
+	}
 	for _, l := range ls {
 		snap.Features = l.inRect(snap.Features, r, 0)
 	}

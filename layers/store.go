@@ -128,7 +128,7 @@ func (s *Store) layerFor(name string) *Layer {
 // one layer are applied under one lock.
 func (s *Store) Apply(events []Event) []Change {
 	now := s.cfg.Now()
-	var changes []Change
+	changes := make([]Change, 0, len(events))
 	for start := 0; start < len(events); {
 		end := start + 1
 		for end < len(events) && events[end].Layer == events[start].Layer {
@@ -138,6 +138,9 @@ func (s *Store) Apply(events []Event) []Change {
 		start = end
 	}
 	s.metrics.count(changes)
+	if len(changes) == 0 {
+		return nil // as before the slice was sized up front
+	}
 	return changes
 }
 
