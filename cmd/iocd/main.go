@@ -98,7 +98,9 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 		a.intake, a.reg, log.With("component", "ngsi"))
 	a.open311 = open311.New(open311.Config{}, a.intake, a.store, a.reg, log.With("component", "open311"))
 	if cfg.MQTT != "" {
-		a.mqtt = mqtt.New(cfg.mqttConfig(), a.decoder, a.intake, a.reg, log.With("component", "mqtt"))
+		mc := cfg.mqttConfig()
+		mc.Entities = a.ngsi // NGSI-LD entities on MQTT share the adapter's memory of places
+		a.mqtt = mqtt.New(mc, a.decoder, a.intake, a.reg, log.With("component", "mqtt"))
 	}
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,

@@ -272,7 +272,9 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 		{ev(LayerAir, "a", at, `{"pm10":"12"}`), "properties.pm10", `pm10 must be a number, found a string "12"`},
 		{ev(LayerAir, "a", at, `{"temperature":30}`), "properties", "needs at least one of pm25, pm10, o3, no2, so2, co"},
 		{ev(LayerWater, "w", at, `{"kind":"lake","pH":7}`), "properties.kind", `unknown kind "lake": valid values are river, sea, waste_water`},
-		{ev(LayerWater, "new", at, `{"pH":7}`), "properties.kind", "kind is required"},
+		{ev(LayerWater, "w", at, `{"kind":3,"pH":7}`), "properties.kind", "kind must be a string"},
+		{ev(LayerWater, "w", at, `{"pH":-0.1}`), "properties.pH", "between 0 and 14"},
+		{ev(LayerWater, "w", at, `{"NH4":-2}`), "properties.NH4", "between 0 and"},
 		{ev(LayerWater, "w", at, `{"kind":"river","pH":15}`), "properties.pH", "between 0 and 14"},
 		{ev(LayerWater, "w", at, `{"kind":"river","note":"x"}`), "properties", "needs at least one of pH, O2"},
 		{`{"layer":"environment.noise","id":"n","geometry":` + point + `}`, "layer", "not one of the environment module's layers"},
@@ -295,8 +297,41 @@ func TestDeleteForgetsStation(t *testing.T) {
 	if err != nil || len(out) != 1 || out[0].Op != layers.OpDelete {
 		t.Fatalf("delete: %v %v", out, err)
 	}
-	if _, err := process(t, m, ev(LayerWater, "w", at, `{"pH":7}`)); err == nil {
-		t.Error("the kind survived the delete")
+	if p, err := process(t, m, ev(LayerWater, "w", at, `{"pH":7}`)); err != nil || p["kind"] != KindUnknown {
+		t.Errorf("the kind survived the delete: %v %v", p, err)
+	}
+}
+
+// A station whose kind nobody gives (SDM WaterQualityObserved has no kind)
+// is taken: parameters are validated, but no limits are checked. Sloppy
+// spellings of a kind are normalised.
+func TestWaterKindUnknownAndSloppy(t *testing.T) {
+	m := New(Config{StationWater: map[string]Thresholds{"cfg": {Standard: "custom", Limits: map[string]Limit{"pH": Between(6, 8)}}}})
+	at := "2025-10-27T08:00:00+07:00"
+	p, err := process(t, m, ev(LayerWater, "x", at, `{"pH":9.5,"standard":"mine","exceeded":false,"exceedances":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p["kind"] != "unknown" || p["standard"] != nil || p["exceedances"] != nil || p["exceeded"] != nil {
+		t.Errorf("unknown kind: %v", p)
+	}
+	// "unknown" sent explicitly is the same; the station's own limits still apply.
+	if p, err = process(t, m, ev(LayerWater, "cfg", at, `{"kind":"unknown","pH":9.5}`)); err != nil || p["kind"] != "unknown" || p["exceeded"] != true {
+		t.Errorf("station thresholds without kind: %v %v", p, err)
+	}
+	for sent, want := range map[string]string{"River": "river", "Waste Water": "waste_water", "waste-water": "waste_water",
+		"wastewater": "waste_water", "SEA": "sea", "seawater": "sea"} {
+		p, err := process(t, m, ev(LayerWater, "k-"+sent, at, fmt.Sprintf(`{"kind":%q,"pH":7}`, sent)))
+		if err != nil || p["kind"] != want || p["standard"] == nil {
+			t.Errorf("kind %q: %v %v, want %s", sent, p, err, want)
+		}
+	}
+	// A kind learnt later replaces unknown, and is remembered.
+	if p, err = process(t, m, ev(LayerWater, "x", at, `{"kind":"river","pH":9.5}`)); err != nil || p["exceeded"] != true {
+		t.Errorf("%v %v", p, err)
+	}
+	if p, err = process(t, m, ev(LayerWater, "x", at, `{"pH":7}`)); err != nil || p["kind"] != "river" {
+		t.Errorf("%v %v", p, err)
 	}
 }
 

@@ -104,7 +104,9 @@ type exceedance struct {
 }
 
 // waterQuality validates the parameters and flags exceedances against the
-// thresholds of the station (or of its kind).
+// thresholds of the station (or of its kind). A station whose kind is not
+// known is still taken: its parameters are validated, but without limits
+// to hold them to, it gets no standard, exceedances or exceeded.
 func (m *Module) waterQuality(ev layers.Event, p props.Props) error {
 	kind, err := m.kindOf(ev.ID, p)
 	if err != nil {
@@ -112,7 +114,7 @@ func (m *Module) waterQuality(ev layers.Event, p props.Props) error {
 	}
 	th, ok := m.cfg.StationWater[ev.ID]
 	if !ok {
-		th = m.water[kind]
+		th, ok = m.water[kind]
 	}
 	exceeded := []exceedance{}
 	seen := 0
@@ -140,6 +142,12 @@ func (m *Module) waterQuality(ev layers.Event, p props.Props) error {
 		return props.Invalid("properties", "a water-quality report needs at least one of %s", strings.Join(names, ", "))
 	}
 	p.SetStr("kind", kind)
+	for _, k := range []string{"standard", "exceedances", "exceeded"} {
+		delete(p, k) // never pass a source's own verdict off as ours
+	}
+	if !ok {
+		return nil
+	}
 	p.SetStr("standard", th.Standard)
 	p.SetJSON("exceedances", exceeded)
 	p.SetBool("exceeded", len(exceeded) > 0)
@@ -157,10 +165,42 @@ func check(name string, v float64, lim Limit) (exceedance, bool) {
 	return e, (lim.HasMin && v < lim.Min) || (lim.HasMax && v > lim.Max)
 }
 
+// KindUnknown is the kind of a water station that neither its reports nor
+// the configuration name.
+const KindUnknown = "unknown"
+
+// kindAliases are other spellings of the kinds, by their folded form
+// (props.Fold): "River", "waste-water" and "Waste Water" need no entry.
+var kindAliases = map[string]string{"seawater": "sea", "riverwater": "river"}
+
+// readKind reads a report's kind, accepting any case and separators
+// ("Waste Water", "waste-water") and a few synonyms ("seawater"). ok is
+// false when the report gives none, or gives "unknown".
+func readKind(p props.Props) (string, bool, error) {
+	raw, ok, err := p.Str("kind")
+	if err != nil || !ok || strings.TrimSpace(raw) == "" {
+		return "", false, err
+	}
+	f := props.Fold(raw)
+	if f == KindUnknown {
+		return "", false, nil
+	}
+	for _, k := range waterKinds {
+		if f == props.Fold(k) {
+			return k, true, nil
+		}
+	}
+	if k, ok := kindAliases[f]; ok {
+		return k, true, nil
+	}
+	return "", false, props.Invalid(props.Path("kind"), "unknown kind %q: valid values are %s (or leave it out: %s)",
+		raw, strings.Join(waterKinds, ", "), KindUnknown)
+}
+
 // kindOf resolves a station's kind: its report, what it reported before,
-// then the configuration.
+// the configuration, else unknown (SDM WaterQualityObserved has no kind).
 func (m *Module) kindOf(id string, p props.Props) (string, error) {
-	kind, ok, err := p.Enum("kind", waterKinds)
+	kind, ok, err := readKind(p)
 	if err != nil {
 		return "", err
 	}
@@ -176,5 +216,5 @@ func (m *Module) kindOf(id string, p props.Props) (string, error) {
 	if kind, ok := m.cfg.StationKinds[id]; ok {
 		return kind, nil
 	}
-	return "", props.Invalid(props.Path("kind"), "kind is required (river, sea, waste_water) in a station's first report")
+	return KindUnknown, nil
 }

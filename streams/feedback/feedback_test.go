@@ -149,9 +149,12 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	long := strings.Repeat("ư", maxDescription+1)
 	cases := []struct{ line, path, msg string }{
 		{rep("a", 0, `{"channel":"app"}`), "properties.category", "category is required for a new report: one of flooded_road, fallen_tree"},
-		{rep("a", 0, `{"category":"fire"}`), "properties.category", `unknown category "fire": valid values are flooded_road`},
-		{rep("a", 0, `{"category":"other","status":"closed"}`), "properties.status",
-			`unknown status "closed": valid values are received, assigned, in_progress, resolved, rejected`},
+		{rep("a", 0, `{"status":"assigned","category":"  "}`), "properties.category", "(or an Open311 service_code or service_name)"},
+		{rep("a", 0, `{"category":["fire"]}`), "properties.category", `category must be a string, found an array`},
+		{rep("a", 0, `{"category":"other","status":"lost"}`), "properties.status",
+			`unknown status "lost": valid values are received, assigned, in_progress, resolved, rejected (also Open311 open, closed`},
+		{rep("a", 0, `{"category":"other","resolutionStatus":"Pending"}`), "properties.resolutionStatus", `unknown resolutionStatus "Pending"`},
+		{rep("a", 0, `{"category":"other","status":7}`), "properties.status", "status must be a string"},
 		{rep("a", 0, `{"category":"other","channel":"zalo"}`), "properties.channel", "valid values are app, hotline, web, open311"},
 		{rep("a", 0, `{"category":"other","mediaURL":"file:///etc/passwd"}`), "properties.mediaURL", "must be an http or https URL"},
 		{rep("a", 0, `{"category":"other","description":"`+long+`"}`), "properties.description", "4001 characters long, at most 4000"},
@@ -162,6 +165,126 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	m := New(Config{})
 	for _, c := range cases {
 		moduletest.ExpectError(t, m, c.line, c.path, c.msg)
+	}
+}
+
+// Free-text categories are mapped to the category set: the category's own
+// name in any spelling, a few common other names, else other; the value
+// sent is kept in categoryOriginal.
+func TestCategoryMapping(t *testing.T) {
+	cases := []struct{ sent, category, original string }{
+		{"pothole", "pothole", ""},
+		{"Fallen tree", "fallen_tree", "Fallen tree"},
+		{"STREETLIGHT-OUT", "streetlight_out", "STREETLIGHT-OUT"},
+		{"tree_down", "fallen_tree", "tree_down"},
+		{"Traffic light", "traffic_signal", "Traffic light"},
+		{"Flooding", "flooded_road", "Flooding"},
+		{"Maintenance", "other", "Maintenance"},
+		{"Aceras", "other", "Aceras"},
+		{"Other", "other", "Other"},
+	}
+	m := New(Config{})
+	for i, c := range cases {
+		_, p, err := run(t, m, rep(fmt.Sprintf("c%d", i), i*60, fmt.Sprintf(`{"category":%q}`, c.sent)))
+		if err != nil {
+			t.Errorf("%s: %v", c.sent, err)
+			continue
+		}
+		if p["category"] != c.category || str(p["categoryOriginal"]) != c.original {
+			t.Errorf("%s: category %v original %v, want %s %q", c.sent, p["category"], p["categoryOriginal"], c.category, c.original)
+		}
+	}
+	// An Open311 request names its service instead: a service that is a
+	// category gives it; another is other, its name kept.
+	for props, want := range map[string]string{
+		`{"service_code":"pothole","service_name":"Ổ gà"}`:     "pothole/",
+		`{"service_code":"234","service_name":"Aceras"}`:       "other/Aceras",
+		`{"serviceCode":"CAY-DO"}`:                             "other/CAY-DO",
+		`{"service_code":"x","service_name":"Fallen trees"}`:   "fallen_tree/Fallen trees",
+		`{"category":"garbage","service_name":"Cây đổ","a":1}`: "garbage/",
+	} {
+		_, p, err := run(t, m, rep("svc-"+props, 900, props))
+		if got := fmt.Sprintf("%v/%s", p["category"], str(p["categoryOriginal"])); err != nil || got != want {
+			t.Errorf("%s: %s %v, want %s", props, got, err, want)
+		}
+	}
+	// A later update naming the category itself drops the stale original.
+	run(t, m, rep("c6", 1000, `{"category":"fallen_tree"}`))
+	if _, p, _ := run(t, m, rep("c6", 1001, `{"status":"assigned"}`)); p["category"] != "fallen_tree" || p["categoryOriginal"] != nil {
+		t.Errorf("after recategorising: %v", p)
+	}
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// Open311's open and closed and SDM IssueReporting's resolutionStatus are
+// mapped to the workflow; illegal moves stay refused, saying what was sent.
+func TestStatusVocabularies(t *testing.T) {
+	m := New(Config{})
+	steps := []struct {
+		id      string
+		min     int
+		props   string
+		history string
+		orig    string
+		errMsg  string
+	}{
+		{"o", 0, `{"category":"pothole","status":"open"}`, "received@0", "open", ""},
+		{"o", 5, `{"status":"Assigned"}`, "received@0 assigned@5", "Assigned", ""},
+		{"o", 6, `{"status":"open"}`, "received@0 assigned@5", "open", ""}, // still open: no change
+		{"o", 9, `{"status":"In Progress"}`, "received@0 assigned@5 in_progress@9", "In Progress", ""},
+		{"o", 10, `{"status":"closed"}`, "received@0 assigned@5 in_progress@9 resolved@10", "closed", ""},
+		{"o", 11, `{"status":"closed"}`, "received@0 assigned@5 in_progress@9 resolved@10", "closed", ""},
+		{"o", 12, `{"status":"open"}`, "", "", `illegal status transition resolved → received (allowed from resolved: none: resolved is final, a new problem is a new report) (sent as status "open")`},
+		{"o", 13, `{"status":"resolved"}`, "received@0 assigned@5 in_progress@9 resolved@10", "", ""},
+		// a request closed when it reaches the IOC
+		{"c", 0, `{"category":"pothole","status":"closed"}`, "resolved@0", "closed", ""},
+		// a rejected report stays rejected when Open311 says closed
+		{"r", 0, `{"category":"pothole","status":"rejected"}`, "rejected@0", "", ""},
+		{"r", 1, `{"status":"closed"}`, "rejected@0", "closed", ""},
+		// SDM IssueReporting: resolutionStatus, used when there is no status
+		{"s", 0, `{"category":"Maintenance","resolutionStatus":"Unassigned"}`, "received@0", "Unassigned", ""},
+		{"s", 1, `{"resolutionStatus":"Assigned"}`, "received@0 assigned@1", "Assigned", ""},
+		{"s", 2, `{"resolutionStatus":"InProgress"}`, "received@0 assigned@1 in_progress@2", "InProgress", ""},
+		{"s", 3, `{"resolutionStatus":"Open"}`, "received@0 assigned@1 in_progress@2", "Open", ""},
+		{"s", 4, `{"resolutionStatus":"Unassigned"}`, "", "", `illegal status transition in_progress → received`},
+		{"s", 5, `{"resolutionStatus":"Closed."}`, "received@0 assigned@1 in_progress@2 resolved@5", "Closed.", ""},
+		{"t", 0, `{"category":"other","status":"assigned","resolutionStatus":"Open"}`, "assigned@0", "", ""}, // status wins
+	}
+	for _, s := range steps {
+		_, p, err := run(t, m, rep(s.id, s.min, s.props))
+		if s.errMsg != "" {
+			if err == nil || !strings.Contains(err.Error(), s.errMsg) {
+				t.Errorf("%s %s: error %v, want %q", s.id, s.props, err, s.errMsg)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", s.id, s.props, err)
+			continue
+		}
+		if history(p) != s.history || str(p["statusOriginal"]) != s.orig {
+			t.Errorf("%s %s: history %s original %v, want %s %q", s.id, s.props, history(p), p["statusOriginal"], s.history, s.orig)
+		}
+	}
+}
+
+// The Smart Data Models examples, placed in Da Nang, become reports.
+func TestSmartDataModelsReports(t *testing.T) {
+	m := New(Config{})
+	_, p, err := run(t, m, rep("urn:ngsi-ld:xYBR:0102", 0, `{"type":"IssueReporting","category":"Maintenance","subCategory":"Road Repair",`+
+		`"title":"Road maintenance","mediaURL":"https://imgur.com","resolutionStatus":"Assigned"}`))
+	if err != nil || p["category"] != "other" || p["categoryOriginal"] != "Maintenance" || p["status"] != "assigned" || p["resolutionStatus"] != "Assigned" {
+		t.Errorf("IssueReporting: %v %v", err, p)
+	}
+	_, p, err = run(t, m, rep("service-request:638344", 10, `{"type":"service_requests","service_request_id":"638344","status":"closed",`+
+		`"status_notes":"Duplicate request.","service_name":"Aceras","service_code":"234","agency_responsible":"Ayuntamiento de Ciudad"}`))
+	if err != nil || p["category"] != "other" || p["categoryOriginal"] != "Aceras" || p["status"] != "resolved" || p["open"] != false ||
+		p["statusNotes"] != "Duplicate request." || p["agencyResponsible"] != "Ayuntamiento de Ciudad" {
+		t.Errorf("service_requests: %v %v", err, p)
 	}
 }
 

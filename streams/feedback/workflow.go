@@ -1,6 +1,8 @@
 package feedback
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"net/url"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/twpayne/go-geom"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams"
 	"github.com/danang-ioc/ioc/streams/internal/props"
 )
 
@@ -61,9 +64,16 @@ const maxDescription = 4000
 
 // incoming is a validated report event.
 type incoming struct {
-	p                 props.Props
-	status, category  string
-	hasStatus, hasCat bool
+	p props.Props
+	// status is a workflow status, or statusOpen / statusClosed (resolved
+	// against the report); statusOriginal is the value sent when it was
+	// not the status itself, statusField the property it came from.
+	status, statusOriginal, statusField string
+	hasStatus                           bool
+	// category is the category sent, mapped (categoryOriginal: the value
+	// sent when it was not the category itself).
+	category, categoryOriginal string
+	hasCat                     bool
 }
 
 func readReport(ev layers.Event) (incoming, error) {
@@ -75,13 +85,13 @@ func readReport(ev layers.Event) (incoming, error) {
 	p.Alias("agencyResponsible", "agency_responsible", "assignee")
 	p.Alias("statusNotes", "status_notes")
 	in := incoming{p: p}
-	if in.category, in.hasCat, err = p.Enum("category", Categories); err != nil {
+	if in.category, in.categoryOriginal, in.hasCat, err = readCategory(p); err != nil {
 		return in, err
 	}
-	if in.status, in.hasStatus, err = p.Enum("status", Statuses); err != nil {
+	if in.status, in.statusOriginal, in.statusField, in.hasStatus, err = readStatus(p); err != nil {
 		return in, err
 	}
-	if _, _, err = p.Enum("channel", Channels); err != nil {
+	if _, _, err = p.EnumFold("channel", Channels); err != nil {
 		return in, err
 	}
 	if _, _, err = p.Str("agencyResponsible"); err != nil {
@@ -97,6 +107,12 @@ func readReport(ev layers.Event) (incoming, error) {
 	}
 	for _, k := range derived {
 		delete(p, k)
+	}
+	if in.categoryOriginal != "" {
+		p.SetStr("categoryOriginal", in.categoryOriginal)
+	}
+	if in.statusOriginal != "" {
+		p.SetStr("statusOriginal", in.statusOriginal)
 	}
 	return in, nil
 }
@@ -122,20 +138,30 @@ func (m *Module) apply(ev layers.Event, in incoming) (layers.Event, error) {
 	if r == nil {
 		return m.create(ev, in)
 	}
-	if in.hasCat && in.category != r.category && !ev.Time.Before(r.time) {
+	late := ev.Time.Before(r.time)
+	if in.hasCat && in.category != r.category && !late {
 		r.category = in.category
 	}
-	status := in.status
-	if !in.hasStatus {
-		status = r.statusAt(ev.Time)
+	current := r.statusAt(ev.Time)
+	status := current
+	if in.hasStatus {
+		status = resolveStatus(in.status, current)
 	}
 	history, err := withTransition(r.history, transition{status, ev.Time})
 	if err != nil {
-		return ev, err
+		return ev, sentAs(err, in)
 	}
 	r.history = history
-	if ev.Time.Before(r.time) {
+	if late {
 		return m.render(ev.ID, r), nil
+	}
+	// A category or status sent as itself makes the original of an
+	// earlier, mapped one wrong.
+	if _, sent := in.p["categoryOriginal"]; in.hasCat && !sent {
+		delete(r.props, "categoryOriginal")
+	}
+	if _, sent := in.p["statusOriginal"]; in.hasStatus && !sent {
+		delete(r.props, "statusOriginal")
 	}
 	for k, v := range in.p {
 		r.props[k] = v
@@ -145,15 +171,36 @@ func (m *Module) apply(ev layers.Event, in incoming) (layers.Event, error) {
 	return m.render(ev.ID, r), nil
 }
 
+// sentAs adds to a refusal of a status that was sent in another
+// vocabulary the value as it was sent.
+func sentAs(err error, in incoming) error {
+	var ee *streams.EventError
+	if in.statusOriginal == "" || !errors.As(err, &ee) {
+		return err
+	}
+	c := *ee
+	c.Msg += fmt.Sprintf(" (sent as %s %q)", in.statusField, in.statusOriginal)
+	return &c
+}
+
 func (m *Module) create(ev layers.Event, in incoming) (layers.Event, error) {
+	category := in.category
 	if !in.hasCat {
-		return ev, props.Invalid(props.Path("category"), "category is required for a new report: one of %s", strings.Join(Categories, ", "))
+		cat, original, ok := serviceCategory(in.p)
+		if !ok {
+			return ev, props.Invalid(props.Path("category"), "category is required for a new report: one of %s "+
+				"(or an Open311 service_code or service_name)", strings.Join(Categories, ", "))
+		}
+		category = cat
+		if original != "" {
+			in.p.SetStr("categoryOriginal", original)
+		}
 	}
-	status := in.status
-	if !in.hasStatus {
-		status = "received"
+	status := "received"
+	if in.hasStatus {
+		status = resolveStatus(in.status, "")
 	}
-	r := &report{props: in.p, history: []transition{{status, ev.Time}}, time: ev.Time, geometry: ev.Geometry, category: in.category}
+	r := &report{props: in.p, history: []transition{{status, ev.Time}}, time: ev.Time, geometry: ev.Geometry, category: category}
 	r.lon, r.lat = lonLat(ev.Geometry)
 	if dup := m.duplicateOf(ev.Time, r); dup != "" {
 		r.props.SetStr("possibleDuplicateOf", dup)

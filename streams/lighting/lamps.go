@@ -77,15 +77,15 @@ func lampState(p props.Props) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	state, hasState, err := p.Enum("state", states)
+	state, hasState, err := p.EnumFold("state", states)
 	if err != nil {
 		return "", 0, err
 	}
-	power, hasPower, err := p.Enum("powerState", sdmPowerStates)
+	power, hasPower, err := p.EnumFold("powerState", sdmPowerStates)
 	if err != nil {
 		return "", 0, err
 	}
-	status, _, err := p.Enum("status", sdmStatuses)
+	status, _, err := p.EnumFold("status", sdmStatuses)
 	if err != nil {
 		return "", 0, err
 	}
@@ -96,14 +96,22 @@ func lampState(p props.Props) (string, int, error) {
 	case !hasPower:
 		return "", 0, props.Invalid(props.Path("state"), "a lamp report needs state (on, off, dimmed, fault, no_power) "+
 			"or powerState (on, off, low, bootingUp)")
-	case power == "off":
-		state = StateOff
-	case power == "low":
-		state = StateDimmed
-	default: // on, bootingUp
-		state = StateOn
+	default:
+		state = fromPowerState(power)
 	}
 	return settle(state, level, hasLevel)
+}
+
+// fromPowerState maps an SDM powerState to a state: off is off, low is
+// dimmed, on and bootingUp are on.
+func fromPowerState(power string) string {
+	switch power {
+	case "off":
+		return StateOff
+	case "low":
+		return StateDimmed
+	}
+	return StateOn
 }
 
 // settle makes state and level agree.

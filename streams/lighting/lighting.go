@@ -66,6 +66,7 @@ type lamp struct {
 
 type cabinet struct {
 	state string
+	level int // 0-100, -1 when unknown
 	time  time.Time
 }
 

@@ -71,7 +71,11 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 		{ev(LayerLamps, "l", at, `{"state":"on","illuminanceLevel":50}`), "properties.illuminanceLevel", "between 0 and 1"},
 		{ev(LayerLamps, "l", at, `{"state":"on","powerConsumption":-5}`), "properties.powerConsumption", "must be >= 0 W"},
 		{ev(LayerLamps, "l", at, `{"state":"on","cabinet":17}`), "properties.refStreetlightControlCabinet", "must be a string"},
-		{ev(LayerCabinets, "c", at, `{"totalActivePower":3.2}`), "properties.state", "state is required"},
+		{ev(LayerCabinets, "c", at, `{"state":"broken"}`), "properties.state",
+			`unknown state "broken": valid values are on, off, dimmed, fault, no_power, unknown`},
+		{ev(LayerCabinets, "c", at, `{"intensityS":-2}`), "properties.intensityS", "must be >= 0 A"},
+		{ev(LayerCabinets, "c", at, `{"voltageT":-230}`), "properties.voltageT", "must be >= 0 V"},
+		{ev(LayerCabinets, "c", at, `{"activePowerR":-0.1}`), "properties.activePowerR", "must be >= 0 kW"},
 		{ev(LayerCabinets, "c", at, `{"state":"on","energyConsumed":-1}`), "properties.energyConsumed", "must be >= 0 kWh"},
 		{ev("lighting.poles", "p", at, `{}`), "layer", "not one of the lighting module's layers"},
 	}
@@ -125,6 +129,60 @@ func TestCabinetPowerLossDarkensAndRestoresLamps(t *testing.T) {
 	for _, s := range steps {
 		if got := summary(t, moduletest.MustProcess(t, m, s.line)); got != s.want {
 			t.Errorf("%s:\n got %s\nwant %s", s.name, got, s.want)
+		}
+	}
+}
+
+// A cabinet's state comes from its report (state, powerState), else from
+// its SDM measurements, else it holds from the cabinet's previous report,
+// else it is unknown; a report is never refused for lacking one.
+func TestCabinetStates(t *testing.T) {
+	m := New(Config{})
+	steps := []struct {
+		props, state, source string
+		level, dark          any // nil: absent
+	}{
+		{`{"workingMode":"automatic","energyConsumed":162456}`, "unknown", "none", nil, nil},
+		{`{"intensityR":20.1,"intensityS":14.4,"intensityT":22}`, "on", "measurements", nil, false},
+		{`{"energyConsumed":162460}`, "on", "previous", nil, false},
+		{`{"totalActivePower":0,"intensityR":0,"voltageR":229}`, "off", "measurements", 0.0, true},
+		{`{"voltageR":0,"voltageS":0,"voltageT":0,"intensityR":0}`, "no_power", "measurements", 0.0, true},
+		{`{"lastMeterReading":161237}`, "no_power", "previous", 0.0, true},
+		// the supply is back, but whether the circuits are on is not said
+		{`{"voltageR":229,"voltageS":231}`, "unknown", "none", nil, nil},
+		{`{"powerState":"Low","illuminanceLevel":0.4}`, "dimmed", "report", 40.0, false},
+		{`{"meterReadingPeriod":60}`, "dimmed", "previous", 40.0, false},
+		{`{"voltageR":230,"dark":true,"stateSource":"mine"}`, "dimmed", "previous", 40.0, false},
+		{`{"state":"ON"}`, "on", "report", 100.0, false},
+		{`{"state":"unknown","level":30}`, "unknown", "report", 30.0, nil},
+		{`{"activePowerS":0.8}`, "on", "measurements", nil, false},
+		{`{"activePowerS":0.8,"level":60}`, "dimmed", "measurements", 60.0, false},
+	}
+	for i, s := range steps {
+		at := time.Date(2025, 10, 27, 12, i, 0, 0, time.UTC).Format(time.RFC3339)
+		_, p, err := moduletest.ProcessOne(t, m, ev(LayerCabinets, "c1", at, s.props))
+		if err != nil {
+			t.Fatalf("%s: %v", s.props, err)
+		}
+		if p["state"] != s.state || p["stateSource"] != s.source || p["level"] != s.level || p["dark"] != s.dark {
+			t.Errorf("%s: state %v source %v level %v dark %v, want %s %s %v %v", s.props,
+				p["state"], p["stateSource"], p["level"], p["dark"], s.state, s.source, s.level, s.dark)
+		}
+	}
+}
+
+// A supply cut seen only in the measurements darkens the cabinet's lamps
+// like a reported no_power; the supply coming back restores them.
+func TestCabinetMeasuredPowerLoss(t *testing.T) {
+	m := New(Config{})
+	moduletest.MustProcess(t, m, ev(LayerLamps, "a", "2025-10-27T18:00:00+07:00", `{"powerState":"on","refStreetlightControlCabinet":"k"}`))
+	for _, s := range []struct{ props, want string }{
+		{`{"intensityR":12,"voltageR":230}`, "k:on"},
+		{`{"voltageR":0,"voltageS":0,"voltageT":0}`, "k:no_power a:no_power:cabinet"},
+		{`{"voltageR":228,"voltageS":229,"voltageT":230}`, "k:unknown a:on:lamp"},
+	} {
+		if got := summary(t, moduletest.MustProcess(t, m, ev(LayerCabinets, "k", "2025-10-27T19:00:00+07:00", s.props))); got != s.want {
+			t.Errorf("%s: got %s, want %s", s.props, got, s.want)
 		}
 	}
 }

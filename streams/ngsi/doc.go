@@ -18,6 +18,10 @@
 // it, and an entity sent without a location is placed where it was last
 // seen, or where the device or station it refers to (refDevice, ...) is.
 //
+// Adapter.DecodeEntity decodes NGSI-LD payloads that come by another
+// transport (it is the MQTT source's EntityDecoder), with the same rules
+// and the same memory.
+//
 // Input is read strictly (RFC 8259, UTF-8) but what is merely sloppy is
 // normalised: ids that are not URIs are kept, whitespace around them
 // trimmed; times without a zone are taken in Config.LocalZone (UTC); a

@@ -178,6 +178,7 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 			"traffic.segments takes LineString or MultiLineString geometries, found Point"},
 		{ev(LayerCameras, "c", at, point, `{"occupancy":0.2}`), "properties", "needs intensity"},
 		{ev(LayerViolations, "v", at, point, `{"violationType":"jaywalking"}`), "properties.violationType", "valid values are red_light"},
+		{ev(LayerViolations, "v", at, point, `{"violationType":4}`), "properties.violationType", "must be a string"},
 		{ev("traffic.trams", "t", at, point, `{}`), "layer", "not one of the traffic module's layers"},
 	}
 	m := New(Config{})
@@ -255,4 +256,70 @@ func BenchmarkProcess(b *testing.B) {
 			`{"intensity":42,"averageVehicleSpeed":23.5,"occupancy":0.21,"laneId":1}`))
 	}
 	moduletest.Bench(b, m, events)
+}
+
+func TestParkingSpot(t *testing.T) {
+	cases := []struct {
+		id, props string
+		want      map[string]any // properties that must have these values; nil: must be absent
+		errMatch  string
+	}{
+		{"s1", `{"type":"ParkingSpot","status":"free"}`,
+			map[string]any{"totalSpotNumber": 1.0, "availableSpotNumber": 1.0, "occupiedSpotNumber": 0.0, "occupancy": 0.0, "full": false, "status": "free"}, ""},
+		{"s1", `{"type":"ParkingSpot","status":"Occupied"}`,
+			map[string]any{"availableSpotNumber": 0.0, "occupiedSpotNumber": 1.0, "occupancy": 1.0, "full": true, "status": "occupied"}, ""},
+		{"s1", `{"type":"ParkingSpot","status":"closed","occupancy":0.5,"full":false}`,
+			map[string]any{"totalSpotNumber": 1.0, "availableSpotNumber": 0.0, "occupiedSpotNumber": nil, "occupancy": nil, "full": nil}, ""},
+		{"s1", `{"type":"ParkingSpot","status":"unknown"}`,
+			map[string]any{"totalSpotNumber": 1.0, "availableSpotNumber": nil, "occupancy": nil, "status": "unknown"}, ""},
+		// without the NGSI type: a status string and no total make a spot
+		{"s2", `{"status":"free"}`, map[string]any{"availableSpotNumber": 1.0, "full": false}, ""},
+		{"s2", `{"status":"occupied"}`, map[string]any{"availableSpotNumber": 0.0, "full": true}, ""},
+		// a ParkingSpot may send counts instead; its total is one
+		{"s3", `{"type":"ParkingSpot","occupiedSpotNumber":1}`, map[string]any{"totalSpotNumber": 1.0, "availableSpotNumber": 0.0}, ""},
+		{"s4", `{"type":"ParkingSpot"}`, nil, "a parking spot needs status (free, occupied, closed, unknown)"},
+		{"s4", `{"type":"ParkingSpot","status":"taken"}`, nil, `unknown parking spot status "taken"`},
+		{"s4", `{"type":"ParkingSpot","status":["free"]}`, nil, "status must be a string"},
+		{"s4", `{"type":"ParkingSpot","status":"free","totalSpotNumber":3}`, nil, "is one spot, got totalSpotNumber 3"},
+		// a car park whose size is known stays a car park: a status string is no count
+		{"p1", `{"totalSpotNumber":120,"availableSpotNumber":3}`, map[string]any{"occupancy": 0.975}, ""},
+		{"p1", `{"status":"closed"}`, nil, "availableSpotNumber (or occupiedSpotNumber) is required"},
+	}
+	m := New(Config{})
+	at := "2025-10-27T08:00:00+07:00"
+	for _, c := range cases {
+		p, err := process(t, m, ev(LayerParking, c.id, at, point, c.props))
+		if c.errMatch != "" {
+			if err == nil || !strings.Contains(err.Error(), c.errMatch) {
+				t.Errorf("%s %s: error %v, want %q", c.id, c.props, err, c.errMatch)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", c.id, c.props, err)
+			continue
+		}
+		for k, want := range c.want {
+			if got, ok := p[k]; (want == nil && ok) || (want != nil && got != want) {
+				t.Errorf("%s %s: %s = %v, want %v", c.id, c.props, k, got, want)
+			}
+		}
+	}
+}
+
+// SDM TrafficViolation carries no violationType: such a violation is of
+// type other; a type sent in another spelling is normalised.
+func TestViolationTypeLenient(t *testing.T) {
+	m := New(Config{})
+	at := "2025-10-27T08:00:00+07:00"
+	for props, want := range map[string]string{
+		`{"titleCode":"11","paymentStatus":"Paid","amountCollected":10500}`: "other",
+		`{"violationType":"Red Light"}`:                                     "red_light",
+		`{"violationType":"NO-HELMET"}`:                                     "no_helmet",
+	} {
+		p, err := process(t, m, ev(LayerViolations, "v", at, point, props))
+		if err != nil || p["violationType"] != want || p["expires"] == nil {
+			t.Errorf("%s: %v %v, want %s", props, p, err, want)
+		}
+	}
 }

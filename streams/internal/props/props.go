@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/goccy/go-json"
 	"github.com/twpayne/go-geom"
@@ -173,13 +174,55 @@ func (p Props) Enum(name string, valid []string) (string, bool, error) {
 	return s, ok && err == nil, err
 }
 
-// RequireEnum reads a string that must be present and one of valid.
+// EnumFold is Enum for values sent in any case and with any separators:
+// the value is matched against valid by its folded form (see Fold), so
+// "In Progress" finds in_progress and "BootingUp" finds bootingUp, and the
+// canonical value is written back to the property.
+func (p Props) EnumFold(name string, valid []string) (string, bool, error) {
+	s, ok, err := p.Str(name)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if slices.Contains(valid, s) {
+		return s, true, nil
+	}
+	f := Fold(s)
+	for _, v := range valid {
+		if Fold(v) == f {
+			p.SetStr(name, v)
+			return v, true, nil
+		}
+	}
+	return "", false, Invalid(Path(name), "unknown %s %q: valid values are %s", name, s, strings.Join(valid, ", "))
+}
+
+// RequireEnum reads a string that must be present and one of valid, in
+// any spelling EnumFold accepts.
 func (p Props) RequireEnum(name string, valid []string) (string, error) {
-	s, ok, err := p.Enum(name, valid)
+	s, ok, err := p.EnumFold(name, valid)
 	if err == nil && !ok {
 		err = Invalid(Path(name), "%s is required: one of %s", name, strings.Join(valid, ", "))
 	}
 	return s, err
+}
+
+// Fold is the key under which a sender's word is matched against a
+// vocabulary: lower case, letters and digits only, so "In Progress",
+// "in-progress", "InProgress" and "in_progress" all fold to "inprogress".
+// Modules use it to accept the sloppy spellings of a value they know.
+func Fold(s string) string {
+	b := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b = append(b, r)
+		case r >= 'A' && r <= 'Z':
+			b = append(b, r+'a'-'A')
+		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b = append(b, unicode.ToLower(r))
+		}
+	}
+	return string(b)
 }
 
 // Bool reads an optional boolean property.

@@ -217,6 +217,7 @@ func TestReaders(t *testing.T) {
 		{"enum not a string", `{"v":1}`, enum("v", "on"), nil, false, "properties.v", "v must be a string, found a number 1"},
 		// RequireEnum
 		{"requireEnum", `{"v":"off"}`, requireEnum("v", "on", "off"), "off", true, "", ""},
+		{"requireEnum folds", `{"v":"Flash-ing"}`, requireEnum("v", "on", "flashing"), "flashing", true, "", ""},
 		{"requireEnum absent", `{}`, requireEnum("v", "on", "off"), nil, false, "properties.v", "v is required: one of on, off"},
 		{"requireEnum null", `{"v":null}`, requireEnum("v", "on", "off"), nil, false, "properties.v", "v is required: one of on, off"},
 		{"requireEnum unknown", `{"v":"dim"}`, requireEnum("v", "on", "off"), nil, false, "properties.v", `unknown v "dim": valid values are on, off`},
@@ -475,4 +476,46 @@ func TestSpec(t *testing.T) {
 func TestUnknownLayer(t *testing.T) {
 	err := UnknownLayer("traffic", layers.Event{Layer: "traffic.trams"})
 	checkErr(t, err, streams.ReasonInvalidLayer, "layer", `layer "traffic.trams" is not one of the traffic module's layers`)
+}
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"in_progress":    "inprogress",
+		"In Progress":    "inprogress",
+		"InProgress":     "inprogress",
+		" in-progress. ": "inprogress",
+		"Closed.":        "closed",
+		"waste water":    "wastewater",
+		"Cây đổ":         "câyđổ",
+		"PM2.5":          "pm25",
+		"":               "",
+		"--":             "",
+	} {
+		if got := Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEnumFold(t *testing.T) {
+	valid := []string{"in_progress", "bootingUp"}
+	p := Props{"a": json.RawMessage(`"In Progress"`), "b": json.RawMessage(`"bootingUp"`), "c": json.RawMessage(`"BOOTING-UP"`),
+		"d": json.RawMessage(`"booting"`), "e": json.RawMessage(`3`)}
+	for name, want := range map[string]string{"a": "in_progress", "b": "bootingUp", "c": "bootingUp"} {
+		if got, ok, err := p.EnumFold(name, valid); got != want || !ok || err != nil {
+			t.Errorf("%s: %q %v %v, want %q", name, got, ok, err, want)
+		}
+		if string(p[name]) != `"`+want+`"` {
+			t.Errorf("%s: written back as %s", name, p[name])
+		}
+	}
+	if _, _, err := p.EnumFold("d", valid); err == nil || !strings.Contains(err.Error(), `unknown d "booting": valid values are in_progress, bootingUp`) {
+		t.Errorf("d: %v", err)
+	}
+	if _, _, err := p.EnumFold("e", valid); err == nil || !strings.Contains(err.Error(), "must be a string") {
+		t.Errorf("e: %v", err)
+	}
+	if _, ok, err := p.EnumFold("absent", valid); ok || err != nil {
+		t.Errorf("absent: %v %v", ok, err)
+	}
 }
