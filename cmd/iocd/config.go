@@ -41,6 +41,12 @@ type Config struct {
 	AllowedOrigins   string
 	ReadHeaderTimout time.Duration
 
+	Sim      bool
+	SimSeed  int64
+	SimScale float64
+	SimSpeed float64
+	Storm    time.Duration
+
 	Areas        string
 	MQTT         string
 	MQTTTopics   string
@@ -73,6 +79,11 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated browser origins allowed on the WebSocket besides the server's own; * allows any")
 	fs.DurationVar(&c.ReadHeaderTimout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
 
+	fs.BoolVar(&c.Sim, "sim", true, "run the Da Nang simulator as a data source (turn off with --sim=false when real feeds are connected)")
+	fs.Int64Var(&c.SimSeed, "sim-seed", 1, "simulator seed: the same seed gives the same city and the same events")
+	fs.Float64Var(&c.SimScale, "sim-scale", 1, "simulator scale: 1 is the city's real inventory, 10 ten times as many sensors (load tests)")
+	fs.Float64Var(&c.SimSpeed, "sim-speed", 1, "simulated seconds per real second")
+	fs.DurationVar(&c.Storm, "storm", 0, "start the storm scenario at startup, its eight hours compressed into this simulated duration (at least 1m; 0: no storm)")
 	fs.StringVar(&c.Areas, "areas", "", "comma-separated GeoJSON files of administrative areas loaded over the embedded districts and wards (a feature with the same code replaces the embedded one)")
 	fs.StringVar(&c.MQTT, "mqtt", "", "MQTT 5 broker to take events from, e.g. tcp://127.0.0.1:1883 (empty: no MQTT)")
 	fs.StringVar(&c.MQTTTopics, "mqtt-topics", "ioc/#", "comma-separated MQTT topic filters; topics follow ioc/<layer>/<id>")
@@ -130,6 +141,12 @@ func (c *Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
+	}
+	if c.SimScale <= 0 || c.SimScale > 100 || c.SimSpeed <= 0 {
+		return fmt.Errorf("--sim-scale must be in (0, 100] and --sim-speed positive")
+	}
+	if c.Storm != 0 && c.Storm < time.Minute {
+		return fmt.Errorf("--storm: want at least 1m, got %v", c.Storm)
 	}
 	if c.MQTT != "" {
 		if err := c.mqttConfig().Validate(); err != nil {

@@ -36,6 +36,7 @@ import (
 	"github.com/danang-ioc/ioc/streams/mqtt"
 	"github.com/danang-ioc/ioc/streams/ngsi"
 	"github.com/danang-ioc/ioc/streams/open311"
+	"github.com/danang-ioc/ioc/streams/sim"
 	"github.com/danang-ioc/ioc/streams/traffic"
 )
 
@@ -70,6 +71,7 @@ type app struct {
 	decoder *streams.Decoder
 	open311 *open311.API
 	ngsi    *ngsi.Adapter
+	sim     *sim.Sim
 	mqtt    *mqtt.Source
 	http    *http.Server
 	ready   atomic.Bool
@@ -101,6 +103,11 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 		mc := cfg.mqttConfig()
 		mc.Entities = a.ngsi // NGSI-LD entities on MQTT share the adapter's memory of places
 		a.mqtt = mqtt.New(mc, a.decoder, a.intake, a.reg, log.With("component", "mqtt"))
+	}
+	if cfg.Sim {
+		if a.sim, err = sim.New(sim.Config{Seed: cfg.SimSeed, Scale: cfg.SimScale, Speed: cfg.SimSpeed}, a.intake, log.With("component", "sim")); err != nil {
+			return nil, fmt.Errorf("simulator: %w", err)
+		}
 	}
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
@@ -154,6 +161,7 @@ func (a *app) routes() http.Handler {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Handle("/events", a.ingest)
 		a.push.Routes(r)
+		a.simRoutes(r)
 	})
 	a.open311.Routes(r)
 	a.ngsi.Routes(r)
@@ -189,6 +197,14 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 	a.start(bg, "staleness sweeper", a.store.Run)
 	if a.mqtt != nil {
 		a.start(bg, "mqtt source", a.mqtt.Run)
+	}
+	if a.sim != nil {
+		a.start(bg, "simulator", a.sim.Run)
+		if cfg.Storm > 0 {
+			if err := a.sim.Storm(cfg.Storm); err != nil {
+				log.Warn("storm scenario not started", "err", err)
+			}
+		}
 	}
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()

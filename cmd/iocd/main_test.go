@@ -78,13 +78,14 @@ func TestEveryFlagHasAnEnvTwinInTheUsage(t *testing.T) {
 }
 
 // startServer runs iocd on a random loopback port and waits for /readyz.
-func startServer(t *testing.T) (base string, stop func() error) {
+func startServer(t *testing.T, args ...string) (base string, stop func() error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := parseConfig([]string{"--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	args = append([]string{"--data-dir", t.TempDir(), "--sim=false"}, args...)
+	cfg, err := parseConfig(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,5 +263,47 @@ func TestConfigReferenceIsCurrent(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("%s is out of date with the flags: run go test ./cmd/iocd -run TestConfigReferenceIsCurrent -update", path)
+	}
+}
+
+// The default server is a living Da Nang: the simulator fills every
+// module's layer, and the storm can be started over HTTP exactly once.
+func TestSimulatedCityFillsEveryLayer(t *testing.T) {
+	base, _ := startServer(t, "--sim=true")
+	want := []string{"traffic.signals", "traffic.cameras", "traffic.segments", "environment.air", "environment.water",
+		"lighting.lamps", "lighting.cabinets", "flooding.rain", "flooding.rivers", "flooding.streets"}
+	waitUntil(t, "every simulated layer populated", func() bool {
+		var out struct {
+			Layers []struct {
+				Name     string
+				Features int
+			}
+		}
+		resp, err := http.Get(base + "/api/v1/layers")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		filled := map[string]bool{}
+		for _, l := range out.Layers {
+			filled[l.Name] = l.Features > 0
+		}
+		for _, name := range want {
+			if !filled[name] {
+				return false
+			}
+		}
+		return true
+	})
+	for i, wantStatus := range []int{http.StatusAccepted, http.StatusConflict} {
+		resp, err := http.Post(base+"/api/v1/sim/storm?compress=5m", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != wantStatus {
+			t.Errorf("storm request %d: status %d, want %d", i+1, resp.StatusCode, wantStatus)
+		}
 	}
 }
