@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ func (s *Server) Routes(r chi.Router) {
 	r.Post("/layers/{layer}/within", s.within)
 	r.Get("/layers/{layer}/features/{id}", s.feature)
 	r.Get("/nearest", s.nearest)
+	r.Get("/districts", s.districts)
 	r.Get("/ws", s.ServeWS)
 }
 
@@ -82,7 +84,26 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if code := q.Get("district"); code != "" {
+		s.featuresInDistrict(w, l, code, rect, limit)
+		return
+	}
 	fs := l.InRect(nil, rect, limit+1)
+	writeCollection(w, fs, limit, nil)
+}
+
+// featuresInDistrict filters by the district the area tagger gave each
+// feature, searching only the district's bounding box.
+func (s *Server) featuresInDistrict(w http.ResponseWriter, l *layers.Layer, code string, rect geo.Rect, limit int) {
+	i := slices.IndexFunc(s.cfg.Districts, func(d District) bool { return d.Code == code })
+	if i < 0 {
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("district %q: unknown code (GET /api/v1/districts lists them)", code))
+		return
+	}
+	if b := s.cfg.Districts[i].Bounds; rect == geo.World {
+		rect = b
+	}
+	fs := filterDistrict(l.InRect(nil, rect, 0), code)
 	writeCollection(w, fs, limit, nil)
 }
 

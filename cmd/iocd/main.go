@@ -84,7 +84,11 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mods, err := newModules(cfg)
+	set, err := areas.DefaultWith(cfg.areaFiles()...)
+	if err != nil {
+		return nil, fmt.Errorf("areas: %w", err)
+	}
+	mods, err := newModules(set)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +116,7 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
 		WriteTimeout: cfg.WSWriteTimeout, MaxSnapshotFeatures: cfg.WSMaxSnapshot, AllowedOrigins: cfg.origins(),
+		Districts: districts(set),
 	}, a.store, a.reg, log.With("component", "push"))
 	a.http = &http.Server{
 		Handler:           a.routes(),
@@ -124,11 +129,7 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 }
 
 // newModules builds the five city modules with the area tagger.
-func newModules(cfg *Config) (*streams.Modules, error) {
-	set, err := areas.DefaultWith(cfg.areaFiles()...)
-	if err != nil {
-		return nil, fmt.Errorf("areas: %w", err)
-	}
+func newModules(set *areas.Set) (*streams.Modules, error) {
 	return streams.NewModules(areas.NewTagger(set),
 		traffic.New(traffic.Config{}),
 		environment.New(environment.Config{}),
@@ -136,6 +137,14 @@ func newModules(cfg *Config) (*streams.Modules, error) {
 		flooding.New(flooding.Config{}),
 		feedback.New(feedback.Config{}),
 	)
+}
+
+func districts(set *areas.Set) []frontend.District {
+	var out []frontend.District
+	for _, d := range set.Districts() {
+		out = append(out, frontend.District{Code: d.Code, Name: d.Name, Short: d.ShortName, Bounds: d.Bounds})
+	}
+	return out
 }
 
 // layerConfig gives each module layer its staleness from the module's
