@@ -28,10 +28,15 @@ const (
 
 // entity is one simulated sensor: fixed id, layer and position.
 type entity struct {
+	index    int
 	id       string
 	layer    string
 	lon, lat float64
 }
+
+// lampsPerCabinet is how many consecutive entities share a lighting
+// control cabinet.
+const lampsPerCabinet = 30
 
 // pool is the set of entities events are drawn from, spread over Da Nang.
 // Entity i belongs to layers[i % len(layers)].
@@ -45,7 +50,7 @@ func newPool(n int, layerNames []string, seed uint64) *pool {
 	p := &pool{entities: make([]entity, n), layers: layerNames}
 	for i := range p.entities {
 		lon, lat := randomPlace(rng)
-		p.entities[i] = entity{id: "e-" + strconv.Itoa(i), layer: layerNames[i%len(layerNames)], lon: lon, lat: lat}
+		p.entities[i] = entity{index: i, id: "e-" + strconv.Itoa(i), layer: layerNames[i%len(layerNames)], lon: lon, lat: lat}
 	}
 	return p
 }
@@ -69,11 +74,10 @@ func randomViewport(rng *rand.Rand) box {
 	return box{lon - halfW, lat - halfH, lon + halfW, lat + halfH}
 }
 
-var statuses = [...]string{"ok", "degraded", "offline", "maintenance"}
-
 // appendEvent writes one NDJSON line of about 260 bytes: a point event
 // observed at obs, with five small properties whose values change on every
-// call so that no event is dropped as a duplicate.
+// call so that no event is dropped as a duplicate. The properties are what
+// the layer's module requires, so that events take iocd's full path.
 func appendEvent(b []byte, e *entity, obs []byte, rng *rand.Rand) []byte {
 	b = append(b, `{"layer":"`...)
 	b = append(b, e.layer...)
@@ -85,17 +89,45 @@ func appendEvent(b []byte, e *entity, obs []byte, rng *rand.Rand) []byte {
 	b = strconv.AppendFloat(b, e.lon, 'f', 7, 64)
 	b = append(b, ',')
 	b = strconv.AppendFloat(b, e.lat, 'f', 7, 64)
-	b = append(b, `]},"properties":{"status":"`...)
-	b = append(b, statuses[rng.IntN(len(statuses))]...)
-	b = append(b, `","value":`...)
-	b = strconv.AppendFloat(b, rng.Float64()*500, 'f', 2, 64)
-	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(rng.IntN(10000)), 10)
-	b = append(b, `,"quality":`...)
-	b = strconv.AppendFloat(b, rng.Float64(), 'f', 3, 64)
+	b = append(b, `]},"properties":{`...)
+	b = appendProperties(b, e, rng)
 	b = append(b, `,"source":"iocbench-gateway-`...)
 	b = strconv.AppendInt(b, int64(rng.IntN(100)), 10)
 	return append(b, "\"}}\n"...)
+}
+
+// appendProperties writes four layer-specific properties.
+func appendProperties(b []byte, e *entity, rng *rand.Rand) []byte {
+	num := func(b []byte, name string, v float64, decimals int) []byte {
+		b = append(b, name...)
+		return strconv.AppendFloat(b, v, 'f', decimals, 64)
+	}
+	switch e.layer {
+	case "traffic.cameras": // vehicles counted, speed, occupancy, free-flow speed
+		b = num(b, `"intensity":`, float64(rng.IntN(120)), 0)
+		b = num(b, `,"averageVehicleSpeed":`, 5+rng.Float64()*60, 1)
+		b = num(b, `,"occupancy":`, rng.Float64(), 3)
+		return num(b, `,"freeFlowSpeed":`, 50, 0)
+	case "environment.air": // µg/m³
+		b = num(b, `"pm25":`, 5+rng.Float64()*80, 1)
+		b = num(b, `,"pm10":`, 10+rng.Float64()*120, 1)
+		b = num(b, `,"o3":`, rng.Float64()*150, 1)
+		return num(b, `,"no2":`, rng.Float64()*90, 1)
+	case "lighting.lamps":
+		level := [...]int{0, 40, 70, 100}[rng.IntN(4)]
+		b = append(b, `"state":"`...)
+		b = append(b, [...]string{"off", "dimmed", "dimmed", "on"}[level/30]...)
+		b = num(b, `","level":`, float64(level), 0)
+		b = num(b, `,"powerConsumption":`, float64(level)*1.2+rng.Float64(), 2)
+		b = append(b, `,"refStreetlightControlCabinet":"cab-`...)
+		b = strconv.AppendInt(b, int64(e.index/lampsPerCabinet), 10)
+		return append(b, '"')
+	}
+	b = append(b, `"status":"`...)
+	b = append(b, [...]string{"ok", "degraded", "offline", "maintenance"}[rng.IntN(4)]...)
+	b = num(b, `","value":`, rng.Float64()*500, 2)
+	b = num(b, `,"count":`, float64(rng.IntN(10000)), 0)
+	return num(b, `,"quality":`, rng.Float64(), 3)
 }
 
 // batchBuilder builds NDJSON bodies; each sender owns one.

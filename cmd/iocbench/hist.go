@@ -111,6 +111,7 @@ func spreadOf(ds []time.Duration) Spread {
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return Spread{MinMS: ms(s[0]), MedianMS: ms(s[len(s)/2]), MaxMS: ms(s[len(s)-1])}
+	return Spread{MinMS: msOf(s[0]), MedianMS: msOf(s[len(s)/2]), MaxMS: msOf(s[len(s)-1])}
 }
+
+func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -96,7 +96,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.Usage = func() { usage(fs, out) }
 	var layerList, serverArgs string
 	fs.StringVar(&o.target, "target", "", "drive an already running iocd at this loopback URL, e.g. http://127.0.0.1:8080 (default: spawn one)")
-	fs.StringVar(&o.iocd, "iocd", "", "iocd binary to spawn (default: go build ./cmd/iocd into a temporary directory)")
+	fs.StringVar(&o.iocd, "iocd", "", "iocd binary to spawn (default: go build ./cmd/iocd into a temporary directory); it is started with --sim=false if it has a simulator")
 	fs.StringVar(&serverArgs, "server-args", "", "extra flags for the spawned iocd, space separated, e.g. \"--push-interval 10ms\"")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long ingest runs (ingest and fanout)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "overall limit; everything stops after it")
@@ -259,7 +259,7 @@ func (b *bench) startServer(ctx context.Context) (*server, error) {
 	b.mu.Lock()
 	b.spawned = append(b.spawned, s)
 	b.mu.Unlock()
-	b.logf("spawned iocd pid %d at %s", s.pid(), s.base)
+	b.logf("spawned iocd pid %d: %s", s.pid(), strings.Join(s.cmd.Args, " "))
 	return s, nil
 }
 

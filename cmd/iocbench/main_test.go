@@ -142,14 +142,18 @@ func TestHistogramQuantilesWithinTwoPercent(t *testing.T) {
 func TestPrometheusHistogramQuantile(t *testing.T) {
 	before := metrics{`x_bucket{le="0.1"}`: 5, `x_bucket{le="0.2"}`: 5, `x_bucket{le="+Inf"}`: 5}
 	after := metrics{`x_bucket{le="0.1"}`: 55, `x_bucket{le="0.2"}`: 105, `x_bucket{le="+Inf"}`: 105}
-	if got := histQuantile(before, after, "x", 0.5); math.Abs(got-0.1) > 1e-9 {
-		t.Errorf("median = %v, want 0.1", got)
+	if got := histQuantile(before, after, "x", 0.5); math.Abs(got.MS-100) > 1e-6 || got.LowerBound {
+		t.Errorf("median = %v, want 100 ms", got)
 	}
-	if got := histQuantile(before, after, "x", 0.75); math.Abs(got-0.15) > 1e-9 {
-		t.Errorf("q0.75 = %v, want 0.15", got)
+	if got := histQuantile(before, after, "x", 0.75); math.Abs(got.MS-150) > 1e-6 {
+		t.Errorf("q0.75 = %v, want 150 ms", got)
 	}
-	if got := histQuantile(after, after, "x", 0.5); got != 0 {
+	if got := histQuantile(after, after, "x", 0.5); got.MS != 0 {
 		t.Errorf("no observations: %v, want 0", got)
+	}
+	after[`x_bucket{le="+Inf"}`] = 1005
+	if got := histQuantile(before, after, "x", 0.99); got.MS != 200 || !got.LowerBound || got.String() != "> 200 ms" {
+		t.Errorf("q0.99 in +Inf = %v, want > 200 ms", got)
 	}
 }
 
@@ -166,20 +170,23 @@ func TestStalledClientsAreSpreadEvenly(t *testing.T) {
 }
 
 func TestGeneratedEventsAndViewportsLookLikeDaNang(t *testing.T) {
-	p := newPool(3000, []string{"a.b", "c.d", "e.f"}, 7)
-	bb := newBatchBuilder(p, 7, true)
-	body := bb.random(300, time.Now())
-	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
-	if mean := float64(len(body)) / 300; len(lines) != 300 || mean < 230 || mean > 290 {
-		t.Errorf("%d lines of %.0f bytes, want 300 of about 260", len(lines), mean)
-	}
-	for _, l := range lines {
-		var ev struct {
-			Layer      string         `json:"layer"`
-			Properties map[string]any `json:"properties"`
+	for _, layer := range []string{"traffic.cameras", "environment.air", "lighting.lamps", "other.layer"} {
+		p := newPool(3000, []string{"a.b", layer, "c.d"}, 7)
+		bb := newBatchBuilder(p, 7, true)
+		bb.next = 1 // the single layer of the first batch is layer
+		body := bb.random(300, time.Now())
+		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+		if mean := float64(len(body)) / 300; len(lines) != 300 || mean < 220 || mean > 300 {
+			t.Errorf("%s: %d lines of %.0f bytes, want 300 of about 260", layer, len(lines), mean)
 		}
-		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Layer != "a.b" || len(ev.Properties) != 5 {
-			t.Fatalf("event %s: %v (a single-layer batch must hold only a.b)", l, err)
+		for _, l := range lines {
+			var ev struct {
+				Layer      string         `json:"layer"`
+				Properties map[string]any `json:"properties"`
+			}
+			if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Layer != layer || len(ev.Properties) != 5 {
+				t.Fatalf("event %s: %v (want 5 properties, only layer %s in a single-layer batch)", l, err, layer)
+			}
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 1))

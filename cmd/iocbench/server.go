@@ -68,6 +68,26 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// builtInSources are flags that switch off data sources iocd runs by
+// default (the simulator), so that the load is only the benchmark's. Each
+// is passed only if the binary knows it and --server-args does not set it.
+var builtInSources = []string{"sim"}
+
+// quietArgs returns the flags that switch off bin's own data sources.
+func quietArgs(ctx context.Context, bin string, extra []string) []string {
+	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	help, _ := exec.CommandContext(hctx, bin, "-help").CombinedOutput()
+	var out []string
+	for _, name := range builtInSources {
+		given := slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), name) })
+		if !given && bytes.Contains(help, []byte("--"+name+"  (")) {
+			out = append(out, "--"+name+"=false")
+		}
+	}
+	return out
+}
+
 // spawnIOCD starts bin on a free loopback port with a fresh data dir and
 // waits until /readyz answers 200.
 func spawnIOCD(ctx context.Context, bin, dataDir string, extra []string) (*server, error) {
@@ -76,7 +96,8 @@ func spawnIOCD(ctx context.Context, bin, dataDir string, extra []string) (*serve
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"--addr", addr, "--data-dir", dataDir, "--log-level", "warn", "--shutdown-timeout", "3s"}, extra...)
+	args := []string{"--addr", addr, "--data-dir", dataDir, "--log-level", "warn", "--shutdown-timeout", "3s"}
+	args = append(append(args, quietArgs(ctx, bin, extra)...), extra...)
 	s := &server{base: "http://" + addr, logs: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
@@ -256,10 +277,30 @@ func tempDir() (string, func(), error) {
 	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }
 
+// bucketQuantile is a quantile read from a Prometheus histogram. When it
+// falls in the +Inf bucket only a lower bound is known: the largest finite
+// bucket bound.
+type bucketQuantile struct {
+	MS         float64 `json:"ms"`
+	LowerBound bool    `json:"lower_bound,omitempty"`
+}
+
+func (b bucketQuantile) String() string {
+	if b.LowerBound {
+		return fmt.Sprintf("> %.0f ms", b.MS)
+	}
+	return fmt.Sprintf("%.1f ms", b.MS)
+}
+
 // histQuantile estimates the q-quantile of a Prometheus histogram from the
 // difference of two scrapes, interpolating linearly inside a bucket, like
-// histogram_quantile. It returns seconds, or 0 without observations.
-func histQuantile(before, after metrics, name string, q float64) float64 {
+// histogram_quantile. It is zero without observations.
+func histQuantile(before, after metrics, name string, q float64) bucketQuantile {
+	s, over := histQuantileSeconds(before, after, name, q)
+	return bucketQuantile{MS: s * 1000, LowerBound: over}
+}
+
+func histQuantileSeconds(before, after metrics, name string, q float64) (float64, bool) {
 	type bucket struct{ le, count float64 }
 	var bs []bucket
 	for labels, v := range after.byLabel(name + "_bucket") {
@@ -275,18 +316,18 @@ func histQuantile(before, after metrics, name string, q float64) float64 {
 	}
 	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
 	if len(bs) == 0 || bs[len(bs)-1].count == 0 {
-		return 0
+		return 0, false
 	}
 	rank := q * bs[len(bs)-1].count
 	lower, prev := 0.0, 0.0
 	for _, b := range bs {
 		if b.count >= rank {
 			if math.IsInf(b.le, 1) {
-				return lower // above the last finite bound
+				return lower, true // above the last finite bound
 			}
-			return lower + (b.le-lower)*(rank-prev)/max(b.count-prev, 1)
+			return lower + (b.le-lower)*(rank-prev)/max(b.count-prev, 1), false
 		}
 		lower, prev = b.le, b.count
 	}
-	return lower
+	return lower, true
 }

@@ -23,6 +23,9 @@ type SnapshotResult struct {
 	FirstByte   Spread  `json:"first_byte"`
 	Received    Spread  `json:"received"`
 	Parsed      Spread  `json:"parsed"`
+	CPU         cpuUse  `json:"cpu"`
+	// RunsMS is every run's first byte, received and parsed times.
+	RunsMS [][3]float64 `json:"runs_ms"`
 }
 
 // snapshotMessage is the snapshot frame as a map client would decode it:
@@ -65,7 +68,12 @@ func runSnapshot(ctx context.Context, b *bench) (*SnapshotResult, error) {
 	b.logf("snapshot: loaded %d features into %s in %v", o.features, layer, took.Round(time.Millisecond))
 	r := &SnapshotResult{Layer: layer, Loaded: o.features, LoadSeconds: took.Seconds(), Repeats: o.repeat}
 	var first, recv, parsed []time.Duration
-	var buf bytes.Buffer // reused, so that later runs do not time its growth
+	// The receive buffer is allocated and touched before timing: on this VM
+	// growing a fresh buffer to 40 MB costs over a second of page faults,
+	// which says nothing about the server.
+	var buf bytes.Buffer
+	buf.Write(make([]byte, o.features*600))
+	meter := startCPUMeter(ctx, srv.base)
 	for range o.repeat {
 		runtime.GC() // a new client starts clean: no garbage of the previous run to collect meanwhile
 		t, err := timeSnapshot(ctx, srv.base, layer, r, &buf)
@@ -73,8 +81,10 @@ func runSnapshot(ctx context.Context, b *bench) (*SnapshotResult, error) {
 			return nil, err
 		}
 		first, recv, parsed = append(first, t[0]), append(recv, t[1]), append(parsed, t[2])
+		r.RunsMS = append(r.RunsMS, [3]float64{msOf(t[0]), msOf(t[1]), msOf(t[2])})
 	}
 	r.FirstByte, r.Received, r.Parsed = spreadOf(first), spreadOf(recv), spreadOf(parsed)
+	r.CPU = meter.stop(ctx)
 	return r, nil
 }
 
@@ -125,4 +135,5 @@ func (r *SnapshotResult) print(w io.Writer) {
 	fmt.Fprintf(w, "  first byte    %s\n", r.FirstByte)
 	fmt.Fprintf(w, "  received      %s\n", r.Received)
 	fmt.Fprintf(w, "  parsed        %s   (subscribe sent → snapshot decoded with encoding/json)\n", r.Parsed)
+	fmt.Fprintf(w, "  cpu           %s\n", r.CPU)
 }
