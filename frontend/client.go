@@ -19,6 +19,8 @@ type client struct {
 	queue  *sendQueue
 	subs   chan *subscription // latest-wins mailbox from read to work
 	resync chan struct{}      // from the hub: send a fresh snapshot
+	idle   chan struct{}      // from write: the queue is empty and no frame is in flight
+	busy   atomic.Bool        // write is writing a frame
 	gen    atomic.Uint64      // registration generation; older ones are ignored
 	done   chan struct{}
 	ctx    context.Context // cancelled when the client goes away
@@ -36,6 +38,7 @@ func newClient(s *Server, conn *websocket.Conn) *client {
 		queue:  newSendQueue(s.cfg.QueueMessages, s.cfg.QueueBytes, &s.metrics.queued),
 		subs:   make(chan *subscription, 1),
 		resync: make(chan struct{}, 1),
+		idle:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 }
@@ -144,13 +147,28 @@ func (c *client) work() {
 			current = sub
 			c.subscribe(sub)
 		case <-c.resync:
-			if current != nil && len(current.layers) > 0 {
+			if current != nil && len(current.layers) > 0 && c.awaitIdle() {
 				fresh := *current
 				fresh.resume, fresh.reqID = false, ""
 				c.subscribe(&fresh)
 			}
 		}
 	}
+}
+
+// awaitIdle waits until the writer has written everything it held, so that
+// a client that stopped reading gets no snapshot until it reads again (or
+// its write times out and it is closed). It reports false if the client
+// went away meanwhile.
+func (c *client) awaitIdle() bool {
+	for c.busy.Load() || !c.queue.empty() {
+		select {
+		case <-c.idle:
+		case <-c.done:
+			return false
+		}
+	}
+	return true
 }
 
 func (c *client) subscribe(sub *subscription) {
@@ -207,18 +225,31 @@ func (c *client) drain() error {
 		if !ok {
 			return nil
 		}
-		_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		var err error
-		if m.prepared != nil {
-			err = c.conn.WritePreparedMessage(m.prepared)
-		} else {
-			err = c.conn.WriteMessage(websocket.TextMessage, m.data)
-		}
-		if err != nil {
+		if err := c.writeFrame(m); err != nil {
 			return err
 		}
+	}
+}
+
+func (c *client) writeFrame(m outMsg) error {
+	c.busy.Store(true)
+	defer func() {
+		c.busy.Store(false)
+		if c.queue.empty() {
+			signal(c.idle)
+		}
+	}()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	var err error
+	if m.prepared != nil {
+		err = c.conn.WritePreparedMessage(m.prepared)
+	} else {
+		err = c.conn.WriteMessage(websocket.TextMessage, m.data)
+	}
+	if err == nil {
 		c.srv.metrics.sent(m)
 	}
+	return err
 }
 
 func quote(s string) string {

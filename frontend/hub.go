@@ -187,8 +187,9 @@ func (h *Hub) flush() {
 }
 
 // lagging takes a client that cannot keep up out of the push: its queue is
-// dropped and it is asked to resynchronise with a fresh snapshot once its
-// writer has caught up.
+// dropped and it is asked to resynchronise; its worker builds the fresh
+// snapshot only once the writer is idle again (see client.awaitIdle), so a
+// dead socket costs no snapshots while its write times out.
 func (h *Hub) lagging(c *client) {
 	h.remove(c)
 	dropped := c.queue.reset()
@@ -241,7 +242,7 @@ func (h *Hub) activate(r *registration) {
 		// A snapshot replaces everything the client holds, so frames still
 		// queued for its previous view are obsolete.
 		r.c.queue.reset()
-		r.c.queue.push(outMsg{data: r.snapshot, size: len(r.snapshot)})
+		r.c.queue.push(outMsg{data: r.snapshot, size: len(r.snapshot), snapshot: true})
 	}
 	if catchUp != nil && !r.c.queue.push(outMsg{data: catchUp, size: len(catchUp)}) {
 		h.lagging(r.c)

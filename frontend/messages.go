@@ -160,7 +160,15 @@ func (p *pendingDiff) reset() {
 // encode writes the diff frame: upserts carry whole features, deletes only
 // layer and id.
 func (p *pendingDiff) encode(epoch string, seq uint64, reqID string) []byte {
-	b := make([]byte, 0, 128+256*len(p.states))
+	size := 128
+	for k, f := range p.states {
+		if f != nil {
+			size += len(f.JSON()) + 1
+		} else {
+			size += len(k.layer) + len(k.id) + 32
+		}
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"type":"diff","epoch":"`...)
 	b = append(b, epoch...)
 	b = append(b, `","seq":`...)

@@ -15,22 +15,24 @@ type outMsg struct {
 	data     []byte
 	size     int
 	oldest   time.Time // server time of the oldest change inside, for push latency
+	snapshot bool      // a snapshot does not count against the byte bound of the diffs behind it
 }
 
 // sendQueue is a client's bounded outbox. The hub pushes without ever
-// waiting; the client's writer pops. It is bounded in frames and in bytes,
-// except that an empty queue always takes one frame, so a snapshot larger
-// than the byte bound can still be delivered.
+// waiting; the client's writer pops. It is bounded in frames and in bytes
+// of diffs: an empty queue always takes one frame, and a snapshot's bytes
+// do not count against the diffs queued behind it, so a snapshot larger
+// than the bound is delivered instead of being dropped and rebuilt.
 type sendQueue struct {
-	mu       sync.Mutex
-	items    []outMsg
-	bytes    int
-	maxBytes int
-	maxMsgs  int
-	ready    chan struct{} // signalled when items arrive
-	drained  chan struct{} // signalled when the queue becomes empty
-	closed   bool
-	gauges   *queueGauges
+	mu        sync.Mutex
+	items     []outMsg
+	bytes     int // all queued bytes, for the gauges
+	diffBytes int // bytes of non-snapshot frames, for the bound
+	maxBytes  int
+	maxMsgs   int
+	ready     chan struct{} // signalled when items arrive
+	closed    bool
+	gauges    *queueGauges
 }
 
 // queueGauges are the totals over every client's queue.
@@ -43,7 +45,6 @@ func newSendQueue(maxMsgs, maxBytes int, g *queueGauges) *sendQueue {
 		maxBytes: maxBytes,
 		maxMsgs:  maxMsgs,
 		ready:    make(chan struct{}, 1),
-		drained:  make(chan struct{}, 1),
 		gauges:   g,
 	}
 }
@@ -55,11 +56,14 @@ func (q *sendQueue) push(m outMsg) bool {
 	if q.closed {
 		return false
 	}
-	if len(q.items) > 0 && (len(q.items) >= q.maxMsgs || q.bytes+m.size > q.maxBytes) {
+	if len(q.items) > 0 && (len(q.items) >= q.maxMsgs || q.diffBytes+m.size > q.maxBytes) {
 		return false
 	}
 	q.items = append(q.items, m)
 	q.bytes += m.size
+	if !m.snapshot {
+		q.diffBytes += m.size
+	}
 	q.gauges.msgs.Add(1)
 	q.gauges.bytes.Add(int64(m.size))
 	signal(q.ready)
@@ -77,11 +81,13 @@ func (q *sendQueue) pop() (m outMsg, ok bool) {
 	q.items[0] = outMsg{}
 	q.items = q.items[1:]
 	q.bytes -= m.size
+	if !m.snapshot {
+		q.diffBytes -= m.size
+	}
 	q.gauges.msgs.Add(-1)
 	q.gauges.bytes.Add(-int64(m.size))
 	if len(q.items) == 0 {
 		q.items = nil
-		signal(q.drained)
 	}
 	return m, true
 }
@@ -93,8 +99,7 @@ func (q *sendQueue) reset() int {
 	n := len(q.items)
 	q.gauges.msgs.Add(-int64(n))
 	q.gauges.bytes.Add(-int64(q.bytes))
-	q.items, q.bytes = nil, 0
-	signal(q.drained)
+	q.items, q.bytes, q.diffBytes = nil, 0, 0
 	return n
 }
 

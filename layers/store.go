@@ -123,25 +123,48 @@ func (s *Store) layerFor(name string) *Layer {
 	return l
 }
 
-// Apply applies validated events in order and returns the changes they made
-// (including late events, which change nothing live). Consecutive events of
-// one layer are applied under one lock.
+// Apply applies validated events and returns the changes they made
+// (including late events, which change nothing live). Events of one layer
+// are applied in order under one lock.
 func (s *Store) Apply(events []Event) []Change {
 	now := s.cfg.Now()
 	changes := make([]Change, 0, len(events))
-	for start := 0; start < len(events); {
-		end := start + 1
-		for end < len(events) && events[end].Layer == events[start].Layer {
-			end++
-		}
-		changes = s.layerFor(events[start].Layer).apply(events[start:end], now, changes)
-		start = end
+	for _, run := range byLayer(events) {
+		changes = s.layerFor(run[0].Layer).apply(run, now, changes)
 	}
 	s.metrics.count(changes)
 	if len(changes) == 0 {
 		return nil // as before the slice was sized up front
 	}
 	return changes
+}
+
+// byLayer splits events into one run per layer, keeping their order within
+// each layer, so a batch that interleaves layers takes each layer's lock
+// once. Order across layers does not matter: they hold different entities.
+func byLayer(events []Event) [][]Event {
+	single := true
+	for i := 1; i < len(events) && single; i++ {
+		single = events[i].Layer == events[0].Layer
+	}
+	if single {
+		if len(events) == 0 {
+			return nil
+		}
+		return [][]Event{events}
+	}
+	index := map[string]int{}
+	var runs [][]Event
+	for _, ev := range events {
+		i, ok := index[ev.Layer]
+		if !ok {
+			i = len(runs)
+			index[ev.Layer] = i
+			runs = append(runs, make([]Event, 0, len(events)/4+1))
+		}
+		runs[i] = append(runs[i], ev)
+	}
+	return runs
 }
 
 // Run marks silent entities stale until ctx ends.

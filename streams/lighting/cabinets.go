@@ -179,7 +179,7 @@ func (m *Module) relight(ev layers.Event) []layers.Event {
 		if l.time.After(at) {
 			at = l.time
 		}
-		out = append(out, m.lampEvent(id, l, at))
+		out = append(out, lampEvent(id, l, at, m.cabinetDown(l.cabinet)))
 	}
 	return out
 }

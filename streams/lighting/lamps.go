@@ -43,7 +43,6 @@ func (m *Module) lampReport(ev layers.Event) (layers.Event, error) {
 	l := &lamp{geometry: ev.Geometry, time: ev.Time, own: p, state: state, level: level, cabinet: cab}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	prev := m.lamps[ev.ID]
 	if prev == nil || !ev.Time.Before(prev.time) {
 		if prev != nil && prev.cabinet != cab {
@@ -57,9 +56,12 @@ func (m *Module) lampReport(ev layers.Event) (layers.Event, error) {
 			m.members[cab][ev.ID] = struct{}{}
 		}
 	}
+	down := m.cabinetDown(cab)
+	m.mu.Unlock()
 	// A late report is rendered as it was (the layer keeps it as late)
-	// and does not replace the lamp's newer state.
-	return m.lampEvent(ev.ID, l, ev.Time), nil
+	// and does not replace the lamp's newer state. Rendering and encoding
+	// happen outside the lock: l is never modified once stored.
+	return lampEvent(ev.ID, l, ev.Time, down), nil
 }
 
 // unitOf gives the unit of the power and energy properties, for messages.

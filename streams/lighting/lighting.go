@@ -149,10 +149,15 @@ func render(l *lamp, cabinetDown bool) props.Props {
 	return p
 }
 
+// cabinetDown reports whether the cabinet feeding a lamp has no power;
+// the caller holds m.mu.
+func (m *Module) cabinetDown(cab string) bool {
+	return m.cabinets[cab].state == StateNoPower
+}
+
 // lampEvent is the upsert that shows lamp id in its current light.
-func (m *Module) lampEvent(id string, l *lamp, at time.Time) layers.Event {
-	down := m.cabinets[l.cabinet].state == StateNoPower
-	return props.With(layers.Event{Layer: LayerLamps, ID: id, Op: layers.OpUpsert, Time: at, Geometry: l.geometry}, render(l, down))
+func lampEvent(id string, l *lamp, at time.Time, cabinetDown bool) layers.Event {
+	return props.With(layers.Event{Layer: LayerLamps, ID: id, Op: layers.OpUpsert, Time: at, Geometry: l.geometry}, render(l, cabinetDown))
 }
 
 func (m *Module) forgetLamp(id string) {
