@@ -218,7 +218,7 @@ func scanMember(s *scanner, ev *rawEvent) *syntaxError {
 		// Unknown names are quoted and cut: they are the sender's text.
 		ev.badUTF8, ev.badUTF8In = s.badUTF8, string(key)
 		if !known {
-			ev.badUTF8In = "member " + quote(string(key))
+			ev.badUTF8In = "member " + Quote(string(key))
 		}
 	}
 	return nil
@@ -322,7 +322,7 @@ func (st *decodeState) layer(v []byte) (string, *EventError) {
 	}
 	name := jsonString(v)
 	if msg := checkLayerName(name); msg != "" {
-		return "", eventErrorf(ReasonInvalidLayer, "layer", "layer %s %s", quote(name), msg)
+		return "", eventErrorf(ReasonInvalidLayer, "layer", "layer %s %s", Quote(name), msg)
 	}
 	st.lastLayer = name
 	return name, nil
@@ -372,7 +372,7 @@ func parseID(v []byte) (string, *EventError) {
 		return "", eventErrorf(ReasonInvalidID, "id", "id is %d bytes long, at most %d are allowed", len(id), MaxIDLen)
 	}
 	if msg := checkText(id); msg != "" {
-		return "", eventErrorf(ReasonInvalidID, "id", "id %s %s", quote(id), msg)
+		return "", eventErrorf(ReasonInvalidID, "id", "id %s %s", Quote(id), msg)
 	}
 	return id, nil
 }
@@ -407,13 +407,13 @@ func parseOp(v []byte) (layers.Op, *EventError) {
 	case "delete":
 		return layers.OpDelete, nil
 	default:
-		return 0, eventErrorf(ReasonUnknownOp, "op", `op %s is unknown: want "upsert" or "delete" (absent means "upsert")`, quote(op))
+		return 0, eventErrorf(ReasonUnknownOp, "op", `op %s is unknown: want "upsert" or "delete" (absent means "upsert")`, Quote(op))
 	}
 }
 
-// quote quotes a sender's value for a message, cut to 64 bytes so that a
-// huge value does not make a huge response.
-func quote(s string) string {
+// Quote quotes a sender's value for an error message, cut to 64 bytes so
+// that a huge value does not make a huge response. Every source uses it.
+func Quote(s string) string {
 	const limit = 64
 	if len(s) <= limit {
 		return fmt.Sprintf("%q", s)
@@ -437,12 +437,12 @@ func (st *decodeState) time(v []byte) (time.Time, *EventError) {
 	s := jsonString(v)
 	t, err := parseRFC3339(s)
 	if err != nil {
-		return time.Time{}, eventErrorf(ReasonInvalidTime, "time", "time %s is not an RFC 3339 timestamp%s", quote(s), timeHint(s))
+		return time.Time{}, eventErrorf(ReasonInvalidTime, "time", "time %s is not an RFC 3339 timestamp%s", Quote(s), timeHint(s))
 	}
 	if ahead := t.Sub(st.now); ahead > st.d.cfg.MaxFuture {
 		return time.Time{}, eventErrorf(ReasonFutureTime, "time",
 			"time %s is %v ahead of the server clock (at most %v is allowed): check the sender's clock and time zone offset",
-			quote(s), ahead.Round(time.Second), st.d.cfg.MaxFuture)
+			Quote(s), ahead.Round(time.Second), st.d.cfg.MaxFuture)
 	}
 	return t.UTC(), nil
 }

@@ -239,7 +239,7 @@ func (i *Ingest) read(w http.ResponseWriter, r *http.Request) ([]byte, Format, *
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, 0, &requestError{http.StatusUnsupportedMediaType, "unsupported_content_encoding",
-			fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", quote(ce))}
+			fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", Quote(ce))}
 	}
 	tooLarge := &requestError{http.StatusRequestEntityTooLarge, "body_too_large",
 		fmt.Sprintf("the body is larger than %d bytes: split it into smaller batches", i.cfg.MaxBody)}
@@ -271,10 +271,10 @@ func formatOf(ct string) (Format, *requestError) {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, unsupported(fmt.Sprintf("Content-Type %s cannot be parsed: send %s", quote(ct), acceptedTypes))
+		return 0, unsupported(fmt.Sprintf("Content-Type %s cannot be parsed: send %s", Quote(ct), acceptedTypes))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return 0, unsupported(fmt.Sprintf("charset %s is not supported: events must be UTF-8", quote(cs)))
+		return 0, unsupported(fmt.Sprintf("charset %s is not supported: events must be UTF-8", Quote(cs)))
 	}
 	switch mt {
 	case "application/json", "application/geo+json":
@@ -282,7 +282,7 @@ func formatOf(ct string) (Format, *requestError) {
 	case "application/x-ndjson", "application/ndjson":
 		return FormatNDJSON, nil
 	}
-	return 0, unsupported(fmt.Sprintf("Content-Type %s is not supported: send %s", quote(mt), acceptedTypes))
+	return 0, unsupported(fmt.Sprintf("Content-Type %s is not supported: send %s", Quote(mt), acceptedTypes))
 }
 
 func unsupported(msg string) *requestError {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/streams"
@@ -75,11 +74,11 @@ func parseTopic(prefix, topic string) topicKeys {
 func (k topicKeys) check(ev layers.Event) *streams.EventError {
 	if k.layer != "" && ev.Layer != k.layer {
 		return &streams.EventError{Reason: ReasonTopicMismatch, Path: "layer",
-			Msg: fmt.Sprintf("layer %s disagrees with %s in the topic %s", quote(ev.Layer), quote(k.layer), quote(k.topic))}
+			Msg: fmt.Sprintf("layer %s disagrees with %s in the topic %s", streams.Quote(ev.Layer), streams.Quote(k.layer), streams.Quote(k.topic))}
 	}
 	if k.id != "" && ev.ID != k.id {
 		return &streams.EventError{Reason: ReasonTopicMismatch, Path: "id",
-			Msg: fmt.Sprintf("id %s disagrees with %s in the topic %s", quote(ev.ID), quote(k.id), quote(k.topic))}
+			Msg: fmt.Sprintf("id %s disagrees with %s in the topic %s", streams.Quote(ev.ID), streams.Quote(k.id), streams.Quote(k.topic))}
 	}
 	return nil
 }
@@ -237,7 +236,7 @@ func (p *parser) fill(k topicKeys, raw []byte, ev layers.Event, err error) (laye
 			name, val = "id", k.id
 		default:
 			if added != "" && ee.Path == added {
-				ee.Msg += " (taken from the topic " + quote(k.topic) + ")"
+				ee.Msg += " (taken from the topic " + streams.Quote(k.topic) + ")"
 			}
 			return ev, ee
 		}
@@ -277,17 +276,4 @@ func addMember(obj []byte, name, val string) []byte {
 	out = append(out, `":`...)
 	out = append(out, q...)
 	return append(out, '}')
-}
-
-// quote quotes a value for a message, cut to 64 bytes.
-func quote(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return fmt.Sprintf("%q", s)
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q…", s[:cut])
 }

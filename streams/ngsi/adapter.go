@@ -112,7 +112,7 @@ func (a *Adapter) read(w http.ResponseWriter, r *http.Request, types []string) (
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, &reqError{http.StatusUnsupportedMediaType, "Unsupported media type",
-			fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", quote(ce))}
+			fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", streams.Quote(ce))}
 	}
 	tooLarge := &reqError{http.StatusRequestEntityTooLarge, "Request entity too large",
 		fmt.Sprintf("the body is larger than %d bytes: split it into smaller batches", a.cfg.MaxBody)}
@@ -152,13 +152,13 @@ func checkContentType(ct string, types []string) *reqError {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("Content-Type %s cannot be parsed: send %s", quote(ct), want)}
+		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("Content-Type %s cannot be parsed: send %s", streams.Quote(ct), want)}
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("charset %s is not supported: send UTF-8", quote(cs))}
+		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("charset %s is not supported: send UTF-8", streams.Quote(cs))}
 	}
 	if !slices.Contains(types, mt) {
-		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("Content-Type %s is not supported here: send %s", quote(mt), want)}
+		return &reqError{http.StatusUnsupportedMediaType, "Unsupported media type", fmt.Sprintf("Content-Type %s is not supported here: send %s", streams.Quote(mt), want)}
 	}
 	return nil
 }

@@ -162,13 +162,13 @@ func (d *decoder) emit(id, typ, layer string, g geom.T, t time.Time, attrs []att
 
 func unsupported(typ string) *streams.EventError {
 	return errorf(ReasonUnsupportedType, "type", "entity type %s is not mapped to an IOC layer "+
-		"(see docs/NGSI.md for the supported types; others can be added with ngsi.Config.Routes)", quote(typ))
+		"(see docs/NGSI.md for the supported types; others can be added with ngsi.Config.Routes)", streams.Quote(typ))
 }
 
 func missingLocation(id, typ string) *streams.EventError {
 	return errorf(ReasonMissingLocation, "location", "%s %s has no location, and neither an earlier report of it nor "+
 		"an entity it refers to (refDevice, refPointOfInterest, ...) is known to the IOC: add a \"location\" "+
-		"(GeoJSON geometry), or send the referenced device with its location first", typ, quote(id))
+		"(GeoJSON geometry), or send the referenced device with its location first", typ, streams.Quote(id))
 }
 
 // buildProps writes the properties of a layer feature: the entity type,
@@ -237,7 +237,7 @@ func (d *decoder) merge(id string, frag *entity) result {
 	}
 	if base == nil && typ == "" {
 		return failed(id, errorf(ReasonUnknownEntity, "", "entity %s is not known to the IOC, and its type "+
-			"cannot be told: send the whole entity (with type and location) first", quote(id)))
+			"cannot be told: send the whole entity (with type and location) first", streams.Quote(id)))
 	}
 	r := result{id: id}
 	g, ok := d.fragmentLocation(frag, &r)
@@ -298,7 +298,7 @@ func (d *decoder) unplaceable(id, typ string) result {
 	if d.partial {
 		return failed(id, errorf(ReasonUnknownEntity, "", "entity %s is not known to the IOC (it remembers the "+
 			"last %d updated entities) and the update carries no location: send the whole entity with its location",
-			quote(id), d.cfg.MaxEntities))
+			streams.Quote(id), d.cfg.MaxEntities))
 	}
 	return failed(id, missingLocation(id, typ))
 }
@@ -345,7 +345,7 @@ func hasAttr(attrs []attr, n string) bool { return indexAttr(attrs, n) >= 0 }
 func (d *decoder) removeAttrs(id string, names []string) result {
 	base := d.lookup(id)
 	if base == nil {
-		return failed(id, errorf(ReasonUnknownEntity, "", "entity %s is not known to the IOC: its attributes cannot be deleted", quote(id)))
+		return failed(id, errorf(ReasonUnknownEntity, "", "entity %s is not known to the IOC: its attributes cannot be deleted", streams.Quote(id)))
 	}
 	attrs := storedAttrs(base)
 	for _, n := range names {
@@ -374,7 +374,7 @@ func (d *decoder) remove(id, typ string) result {
 		_, route, ok := lookupRoute(d.routes, typ)
 		if !ok {
 			return failed(id, errorf(ReasonUnknownEntity, "", "entity %s is not known to the IOC and its type %s has no layer: nothing to delete",
-				quote(id), quote(typ)))
+				streams.Quote(id), streams.Quote(typ)))
 		}
 		layerNames = route.layers()
 	}

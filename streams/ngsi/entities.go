@@ -85,7 +85,7 @@ func refusedEntity(res []result, i int) *streams.EventError {
 	}
 	where := fmt.Sprintf("entity %d of %d", i+1, len(res))
 	if res[i].id != "" {
-		where += " (" + quote(res[i].id) + ")"
+		where += " (" + streams.Quote(res[i].id) + ")"
 	}
 	msg := fmt.Sprintf("%s: %s; %d of the %d entities were refused, so none was taken", where, err.Error(), bad, len(res))
 	return &streams.EventError{Reason: err.Reason, Path: fmt.Sprintf("[%d]", i), Msg: msg}

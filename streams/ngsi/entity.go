@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/danang-ioc/ioc/streams"
 )
@@ -416,7 +415,7 @@ func checkID(id string) *streams.EventError {
 		return errorf(streams.ReasonInvalidID, "id", "id is %d bytes long, at most %d are allowed", len(id), streams.MaxIDLen)
 	}
 	if msg := checkText(id); msg != "" {
-		return errorf(streams.ReasonInvalidID, "id", "id %s %s", quote(id), msg)
+		return errorf(streams.ReasonInvalidID, "id", "id %s %s", streams.Quote(id), msg)
 	}
 	return nil
 }
@@ -444,7 +443,7 @@ func parseType(v []byte, opt parseOptions) (string, *streams.EventError) {
 		return "", errorf(ReasonInvalidType, "type", "type is %d bytes long, at most 256 are allowed", len(t))
 	}
 	if msg := checkText(t); msg != "" {
-		return "", errorf(ReasonInvalidType, "type", "type %s %s", quote(t), msg)
+		return "", errorf(ReasonInvalidType, "type", "type %s %s", streams.Quote(t), msg)
 	}
 	return t, nil
 }
@@ -457,19 +456,6 @@ func checkText(s string) string {
 		}
 	}
 	return ""
-}
-
-// quote quotes a sender's value for a message, cut to 64 bytes.
-func quote(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return fmt.Sprintf("%q", s)
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q…", s[:cut])
 }
 
 // refs lists the ids the entity refers to, for placing it at a related

@@ -104,7 +104,7 @@ func latLon(v []byte, path string) ([]float64, *streams.EventError) {
 	y, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
 	x, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
 	if !ok || err1 != nil || err2 != nil {
-		return nil, errorf(streams.ReasonInvalidGeometry, path, `%s is not "latitude, longitude" (e.g. "16.0678, 108.2208")`, quote(s))
+		return nil, errorf(streams.ReasonInvalidGeometry, path, `%s is not "latitude, longitude" (e.g. "16.0678, 108.2208")`, streams.Quote(s))
 	}
 	if ge := geo.CheckPosition([]float64{x, y}); ge != nil {
 		msg := ge.Msg
@@ -112,7 +112,7 @@ func latLon(v []byte, path string) ([]float64, *streams.EventError) {
 			msg = fmt.Sprintf("latitude %g is out of range [-90, 90] but %g would be a latitude: "+
 				"the values look swapped (NGSI v2 geo:point order is \"latitude, longitude\")", y, x)
 		}
-		return nil, &streams.EventError{Reason: streams.Reason(ge.Reason), Path: path, Msg: fmt.Sprintf("%s: %s", quote(s), msg)}
+		return nil, &streams.EventError{Reason: streams.Reason(ge.Reason), Path: path, Msg: fmt.Sprintf("%s: %s", streams.Quote(s), msg)}
 	}
 	return []float64{x, y}, nil
 }

@@ -74,12 +74,12 @@ func (d *decoder) checkTime(v []byte, a *attr, sub bool) (time.Time, *streams.Ev
 	t, ok := parseTime(s, d.cfg.LocalZone)
 	if !ok {
 		return time.Time{}, errorf(streams.ReasonInvalidTime, path(),
-			`%s is not an ISO 8601 timestamp (e.g. "2025-07-01T08:30:00+07:00" or "2025-07-01T01:30:00Z")`, quote(s))
+			`%s is not an ISO 8601 timestamp (e.g. "2025-07-01T08:30:00+07:00" or "2025-07-01T01:30:00Z")`, streams.Quote(s))
 	}
 	if ahead := t.Sub(d.now); ahead > d.cfg.MaxFuture {
 		return time.Time{}, errorf(streams.ReasonFutureTime, path(),
 			"%s is %v ahead of the server clock (at most %v is allowed): check the sender's clock and time zone offset",
-			quote(s), ahead.Round(time.Second), d.cfg.MaxFuture)
+			streams.Quote(s), ahead.Round(time.Second), d.cfg.MaxFuture)
 	}
 	d.lastTimeRaw, d.lastTime = v, t.UTC()
 	return d.lastTime, nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/danang-ioc/ioc/streams"
 )
 
 // V2Error is an NGSI v2 error body, with the IOC's stable rejection reason
@@ -148,7 +150,7 @@ func (a *Adapter) v2Update(w http.ResponseWriter, r *http.Request) int {
 }
 
 func partialText(bad, all int, first V2Rejection) string {
-	return fmt.Sprintf("%d of %d entities were not applied; the first, %s: %s", bad, all, quote(first.ID), first.Description)
+	return fmt.Sprintf("%d of %d entities were not applied; the first, %s: %s", bad, all, streams.Quote(first.ID), first.Description)
 }
 
 // updateRequest reads {"actionType": ..., "entities": [...]}.
@@ -186,7 +188,7 @@ func describe(v []byte) string {
 		return "nothing"
 	}
 	if v[0] == '"' {
-		return quote(unquote(v))
+		return streams.Quote(unquote(v))
 	}
 	return kindOf(v)
 }
@@ -229,7 +231,7 @@ func (a *Adapter) v2Notify(w http.ResponseWriter, r *http.Request) int {
 	case "keyValues":
 		opt.keyValues = true
 	default:
-		return a.v2Refuse(w, r, badRequest("notification attrsFormat %s is not supported: subscribe with \"normalized\" or \"keyValues\"", quote(f)))
+		return a.v2Refuse(w, r, badRequest("notification attrsFormat %s is not supported: subscribe with \"normalized\" or \"keyValues\"", streams.Quote(f)))
 	}
 	data := notificationData(body)
 	if data == nil {
