@@ -2,7 +2,6 @@ package streams
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/twpayne/go-geom"
 
@@ -51,56 +50,15 @@ func joinPath(base, sub string) string {
 
 // checkArea refuses positions that are outside the area but inside it with
 // longitude and latitude exchanged. The global range check only catches a
-// swap whose longitude would be a latitude beyond 90; where both orders are
-// valid positions, only the service area tells them apart.
+// swap whose longitude would be a latitude beyond 90.
 func checkArea(g geom.T, area geo.Rect) *EventError {
-	flat, stride := g.FlatCoords(), g.Stride()
-	for i := 0; i+1 < len(flat); i += stride {
-		x, y := flat[i], flat[i+1]
-		if area.ContainsPoint(x, y) || !area.ContainsPoint(y, x) {
-			continue
-		}
-		return eventErrorf(ReasonSwapped, joinPath("geometry", positionPath(g, i/stride)),
-			"position [%g, %g] is outside the service area (%v) but inside it as [%g, %g]: "+
-				"coordinates look swapped (GeoJSON order is [longitude, latitude])", x, y, area, y, x)
+	i := geo.FirstSwapped(g, area)
+	if i < 0 {
+		return nil
 	}
-	return nil
-}
-
-// positionPath names the i-th position of g as a path into its GeoJSON
-// coordinates, e.g. "coordinates[0][3]" for the fourth position of the
-// outer ring of a Polygon.
-func positionPath(g geom.T, i int) string {
-	switch g.(type) {
-	case *geom.Point:
-		return "coordinates"
-	case *geom.MultiPoint, *geom.LineString:
-		return fmt.Sprintf("coordinates[%d]", i)
-	case *geom.Polygon, *geom.MultiLineString:
-		return "coordinates" + ringPath(g.Ends(), 0, i, g.Stride())
-	case *geom.MultiPolygon:
-		start := 0
-		for p, ends := range g.Endss() {
-			if len(ends) > 0 && i*g.Stride() < ends[len(ends)-1] {
-				return fmt.Sprintf("coordinates[%d]", p) + ringPath(ends, start, i, g.Stride())
-			}
-			if len(ends) > 0 {
-				start = ends[len(ends)-1]
-			}
-		}
-	}
-	return "coordinates"
-}
-
-// ringPath finds position i (counted over the whole geometry) among rings
-// ending at ends, the first ring starting at flat offset start.
-func ringPath(ends []int, start, i, stride int) string {
-	off := i * stride
-	for r, end := range ends {
-		if off < end {
-			return fmt.Sprintf("[%d][%d]", r, (off-start)/stride)
-		}
-		start = end
-	}
-	return ""
+	flat := g.FlatCoords()
+	x, y := flat[i*g.Stride()], flat[i*g.Stride()+1]
+	return eventErrorf(ReasonSwapped, joinPath("geometry", geo.PositionPath(g, i)),
+		"position [%g, %g] is outside the service area (%v) but inside it as [%g, %g]: "+
+			"coordinates look swapped (GeoJSON order is [longitude, latitude])", x, y, area, y, x)
 }

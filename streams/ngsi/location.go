@@ -171,55 +171,14 @@ func (d *decoder) checkArea(g geom.T, e *entity) *streams.EventError {
 		return nil
 	}
 	flat, stride := g.FlatCoords(), g.Stride()
-	for i := 0; i+1 < len(flat); i += stride {
-		x, y := flat[i], flat[i+1]
-		if area.ContainsPoint(x, y) {
-			continue
-		}
-		at := joinPath(e.locPath(), positionPath(g, i/stride))
-		if area.ContainsPoint(y, x) {
-			return errorf(streams.ReasonSwapped, at, "position [%g, %g] is outside the service area (%v) but inside it as [%g, %g]: "+
-				"coordinates look swapped (GeoJSON order is [longitude, latitude])", x, y, area, y, x)
-		}
-		if d.cfg.RejectOutsideArea {
-			return errorf(ReasonOutsideArea, at, "position [%g, %g] is outside the service area (%v)", x, y, area)
-		}
+	if i := geo.FirstSwapped(g, area); i >= 0 {
+		x, y := flat[i*stride], flat[i*stride+1]
+		return errorf(streams.ReasonSwapped, joinPath(e.locPath(), geo.PositionPath(g, i)), "position [%g, %g] is outside the service area (%v) but inside it as [%g, %g]: "+
+			"coordinates look swapped (GeoJSON order is [longitude, latitude])", x, y, area, y, x)
+	}
+	if i := geo.FirstOutside(g, area); i >= 0 && d.cfg.RejectOutsideArea {
+		x, y := flat[i*stride], flat[i*stride+1]
+		return errorf(ReasonOutsideArea, joinPath(e.locPath(), geo.PositionPath(g, i)), "position [%g, %g] is outside the service area (%v)", x, y, area)
 	}
 	return nil
-}
-
-// positionPath names the i-th position of g as a path into its GeoJSON
-// coordinates, e.g. "coordinates[0][3]".
-func positionPath(g geom.T, i int) string {
-	switch g := g.(type) {
-	case *geom.Point:
-		return "coordinates"
-	case *geom.MultiPoint, *geom.LineString:
-		return fmt.Sprintf("coordinates[%d]", i)
-	case *geom.Polygon, *geom.MultiLineString:
-		return "coordinates" + ringPath(g.Ends(), 0, i, g.Stride())
-	case *geom.MultiPolygon:
-		start := 0
-		for p, ends := range g.Endss() {
-			if len(ends) == 0 {
-				continue
-			}
-			if i*g.Stride() < ends[len(ends)-1] {
-				return fmt.Sprintf("coordinates[%d]", p) + ringPath(ends, start, i, g.Stride())
-			}
-			start = ends[len(ends)-1]
-		}
-	}
-	return "coordinates"
-}
-
-func ringPath(ends []int, start, i, stride int) string {
-	off := i * stride
-	for r, end := range ends {
-		if off < end {
-			return fmt.Sprintf("[%d][%d]", r, (off-start)/stride)
-		}
-		start = end
-	}
-	return ""
 }
