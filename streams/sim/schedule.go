@@ -115,9 +115,24 @@ func (s *Sim) scheduleAll() {
 	}
 	s.push(s.now, kViolation, 0, s.gens[kViolation])
 	s.push(s.now, kReport, 0, s.gens[kReport])
+	s.seedReports()
 	for _, k := range []kind{kGenLampFault, kGenSignalFault, kGenCut, kGenDropout, kGenShower} {
 		s.nextGen(k)
 	}
+}
+
+// seedReports makes the citizen reports of the last day, each at its own
+// past time with its workflow up to now (the steps already due run on the
+// first advance, in time order), so the map opens on the city as it is
+// rather than on an empty feedback layer.
+func (s *Sim) seedReports() {
+	start := s.now
+	n := int(reportsPerMonth / 30.44 * s.cfg.Scale)
+	for range n {
+		s.setNow(start - 1 - s.rng.Int64N(int64(24*time.Hour)))
+		s.dailyReport()
+	}
+	s.setNow(start)
 }
 
 func (s *Sim) push(at int64, k kind, i int32, gen uint32) {
