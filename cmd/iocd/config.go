@@ -67,7 +67,7 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxFuture, "max-future", 5*time.Minute, "how far ahead of the server clock an event time may lie")
 	fs.StringVar(&c.Area, "area", "107.2,14.9,112.8,17.1", "service area w,s,e,n: positions outside it that fit inside with lon/lat exchanged are refused as swapped; empty disables")
 
-	fs.IntVar(&c.ChangeLog, "change-log", 1<<18, "changes kept in memory for consumers and for clients resuming with since")
+	fs.IntVar(&c.ChangeLog, "change-log", 1<<18, "changes kept in memory for consumers and for clients resuming with since; each holds the old and new feature alive, so size it as update rate × the resume window wanted")
 	fs.StringVar(&c.LayerTTL, "layer-ttl", "", "per-layer staleness TTL, e.g. traffic.signals=30s,environment.air=2h")
 	fs.DurationVar(&c.DefaultTTL, "default-ttl", 0, "staleness TTL for layers not named in --layer-ttl (0: never stale)")
 
