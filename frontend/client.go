@@ -22,8 +22,7 @@ type client struct {
 	idle   chan struct{}      // from write: the queue is empty and no frame is in flight
 	busy   atomic.Bool        // write is writing a frame
 	gen    atomic.Uint64      // registration generation; older ones are ignored
-	done   chan struct{}
-	ctx    context.Context // cancelled when the client goes away
+	ctx    context.Context    // cancelled when the client goes away
 	cancel context.CancelFunc
 	once   sync.Once
 }
@@ -39,7 +38,6 @@ func newClient(s *Server, conn *websocket.Conn) *client {
 		subs:   make(chan *subscription, 1),
 		resync: make(chan struct{}, 1),
 		idle:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
 	}
 }
 
@@ -53,7 +51,6 @@ func (c *client) serve() {
 // close ends the connection once, whichever goroutine notices first.
 func (c *client) close() {
 	c.once.Do(func() {
-		close(c.done)
 		c.cancel()
 		_ = c.conn.Close()
 		c.queue.close()
@@ -141,7 +138,7 @@ func (c *client) work() {
 	var current *subscription
 	for {
 		select {
-		case <-c.done:
+		case <-c.ctx.Done():
 			return
 		case sub := <-c.subs:
 			current = sub
@@ -164,7 +161,7 @@ func (c *client) awaitIdle() bool {
 	for c.busy.Load() || !c.queue.empty() {
 		select {
 		case <-c.idle:
-		case <-c.done:
+		case <-c.ctx.Done():
 			return false
 		}
 	}
@@ -202,7 +199,7 @@ func (c *client) write() {
 	defer ping.Stop()
 	for {
 		select {
-		case <-c.done:
+		case <-c.ctx.Done():
 			return
 		case <-ping.C:
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil {
