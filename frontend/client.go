@@ -222,7 +222,9 @@ func (c *client) drain() error {
 		if !ok {
 			return nil
 		}
-		if err := c.writeFrame(m); err != nil {
+		err := c.writeFrame(m)
+		m.release()
+		if err != nil {
 			return err
 		}
 	}

@@ -168,22 +168,33 @@ func (h *Hub) flush() {
 		if g.diff.empty() {
 			continue
 		}
-		data := g.diff.encode(epoch, h.cursor, "")
-		m := outMsg{data: data, size: len(data), oldest: time.Unix(0, g.diff.oldest)}
-		if len(g.clients) > 1 {
-			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-			if err == nil {
-				m.prepared, m.data = pm, nil
-			}
-		}
+		m := h.frame(g, epoch)
 		g.diff.reset()
 		h.metrics.diffs.Inc()
 		for c := range g.clients {
 			if !c.queue.push(m) {
+				m.release() // only single-client frames are pooled
 				h.lagging(c)
 			}
 		}
 	}
+}
+
+// frame encodes a group's pending diff: into a pooled buffer for a single
+// client, or once into a PreparedMessage shared by all its clients.
+func (h *Hub) frame(g *group, epoch string) outMsg {
+	oldest := time.Unix(0, g.diff.oldest)
+	if len(g.clients) == 1 {
+		bp := framePool.Get().(*[]byte)
+		data := g.diff.appendTo((*bp)[:0], epoch, h.cursor, "")
+		return outMsg{data: data, size: len(data), oldest: oldest, pooled: bp}
+	}
+	data := g.diff.encode(epoch, h.cursor, "")
+	m := outMsg{data: data, size: len(data), oldest: oldest}
+	if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data); err == nil {
+		m.prepared, m.data = pm, nil
+	}
+	return m
 }
 
 // lagging takes a client that cannot keep up out of the push: its queue is

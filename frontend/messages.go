@@ -160,6 +160,11 @@ func (p *pendingDiff) reset() {
 // encode writes the diff frame: upserts carry whole features, deletes only
 // layer and id.
 func (p *pendingDiff) encode(epoch string, seq uint64, reqID string) []byte {
+	return p.appendTo(make([]byte, 0, p.size()), epoch, seq, reqID)
+}
+
+// size is the encoded length, give or take a few bytes.
+func (p *pendingDiff) size() int {
 	size := 128
 	for k, f := range p.states {
 		if f != nil {
@@ -168,7 +173,11 @@ func (p *pendingDiff) encode(epoch string, seq uint64, reqID string) []byte {
 			size += len(k.layer) + len(k.id) + 32
 		}
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+// appendTo appends the diff frame to b.
+func (p *pendingDiff) appendTo(b []byte, epoch string, seq uint64, reqID string) []byte {
 	b = append(b, `{"type":"diff","epoch":"`...)
 	b = append(b, epoch...)
 	b = append(b, `","seq":`...)

@@ -16,6 +16,26 @@ type outMsg struct {
 	size     int
 	oldest   time.Time // server time of the oldest change inside, for push latency
 	snapshot bool      // a snapshot does not count against the byte bound of the diffs behind it
+	pooled   *[]byte   // data's buffer, returned to framePool once written or dropped
+}
+
+// framePool recycles the buffers of frames that go to one client, the
+// common case of clients with their own viewports. Without it the hub
+// allocates every frame it encodes, and its allocations make it pay GC
+// mark assists: its ticks then stretch over a whole mark phase. Shared
+// frames (PreparedMessage keeps its data) are not pooled.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// maxPooledFrame keeps a rare huge frame from pinning its memory in the pool.
+const maxPooledFrame = 1 << 20
+
+// release returns the frame's buffer to the pool; m must not be used after.
+func (m *outMsg) release() {
+	if m.pooled != nil && cap(*m.pooled) <= maxPooledFrame {
+		*m.pooled = m.data[:0]
+		framePool.Put(m.pooled)
+	}
+	m.pooled = nil
 }
 
 // sendQueue is a client's bounded outbox. The hub pushes without ever
@@ -97,6 +117,9 @@ func (q *sendQueue) reset() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := len(q.items)
+	for i := range q.items {
+		q.items[i].release()
+	}
 	q.gauges.msgs.Add(-int64(n))
 	q.gauges.bytes.Add(-int64(q.bytes))
 	q.items, q.bytes, q.diffBytes = nil, 0, 0
