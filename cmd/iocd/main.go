@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,6 +29,8 @@ import (
 	"github.com/danang-ioc/ioc/frontend"
 	"github.com/danang-ioc/ioc/geo/areas"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/replay"
+	"github.com/danang-ioc/ioc/replay/embedded"
 	"github.com/danang-ioc/ioc/streams"
 	"github.com/danang-ioc/ioc/streams/environment"
 	"github.com/danang-ioc/ioc/streams/feedback"
@@ -72,6 +75,9 @@ type app struct {
 	open311 *open311.API
 	ngsi    *ngsi.Adapter
 	sim     *sim.Sim
+
+	history       replay.Store
+	historyWriter *replay.Writer
 	mqtt    *mqtt.Source
 	http    *http.Server
 	ready   atomic.Bool
@@ -93,6 +99,9 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.store = layers.NewStore(layerConfig(cfg, mods.Specs()), a.reg)
+	if err := a.openHistory(); err != nil {
+		return nil, err
+	}
 	bus := streams.NewLocalBus(func(events []layers.Event) { a.store.Apply(events) })
 	a.intake = streams.NewIntake(mods, bus)
 	a.decoder = streams.NewDecoder(cfg.decoderConfig())
@@ -126,6 +135,22 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// openHistory opens the embedded history store under the data directory
+// and the writer that feeds it from the change log.
+func (a *app) openHistory() error {
+	dir := filepath.Join(a.cfg.DataDir, "history")
+	var err error
+	if a.history, err = embedded.Open(dir); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	a.historyWriter, err = replay.NewWriter(replay.WriterConfig{DataDir: dir}, a.store, a.history, a.reg, a.log.With("component", "history"))
+	if err != nil {
+		_ = a.history.Close()
+		return fmt.Errorf("history writer: %w", err)
+	}
+	return nil
 }
 
 // newModules builds the five city modules with the area tagger.
@@ -171,6 +196,7 @@ func (a *app) routes() http.Handler {
 		r.Handle("/events", a.ingest)
 		a.push.Routes(r)
 		a.simRoutes(r)
+		replay.Routes(r, a.history)
 	})
 	a.open311.Routes(r)
 	a.ngsi.Routes(r)
@@ -204,6 +230,7 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 	defer stopBG()
 	a.start(bg, "push hub", a.push.Run)
 	a.start(bg, "staleness sweeper", a.store.Run)
+	a.start(bg, "history writer", a.historyWriter.Run)
 	if a.mqtt != nil {
 		a.start(bg, "mqtt source", a.mqtt.Run)
 	}
@@ -225,6 +252,7 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 	case err := <-served:
 		stopBG()
 		a.workers.Wait()
+		_ = a.history.Close()
 		return fmt.Errorf("http server: %w", err)
 	}
 	return a.shutdown(stopBG)
@@ -256,7 +284,10 @@ func (a *app) shutdown(stopBG context.CancelFunc) error {
 		errs = append(errs, fmt.Errorf("websocket shutdown: %w", err))
 	}
 	stopBG()
-	a.workers.Wait()
+	a.workers.Wait() // the history writer stores or spools what it holds first
+	if err := a.history.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("history close: %w", err))
+	}
 	a.log.Info("stopped")
 	return errors.Join(errs...)
 }

@@ -307,3 +307,32 @@ func TestSimulatedCityFillsEveryLayer(t *testing.T) {
 		}
 	}
 }
+
+// Every accepted event reaches the history store, readable over HTTP, and
+// the store survives a restart of the server on the same data directory.
+func TestEventsAreKeptInHistory(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := startServer(t, "--data-dir", dir)
+	post(t, base, `{"layer":"flooding.rivers","id":"cu-de","time":"2026-11-27T01:00:00Z","geometry":{"type":"Point","coordinates":[108.127,16.12]},"properties":{"currentLevel":1.2,"bd1":1.5,"bd2":2.5,"bd3":3.5}}`)
+	post(t, base, `{"layer":"flooding.rivers","id":"cu-de","time":"2026-11-27T02:00:00Z","geometry":{"type":"Point","coordinates":[108.127,16.12]},"properties":{"currentLevel":2.6,"bd1":1.5,"bd2":2.5,"bd3":3.5}}`)
+	historyLen := func(base string) int {
+		resp, err := http.Get(base + "/api/v1/history/flooding.rivers/cu-de?from=2026-11-27T00:00:00Z")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var recs []map[string]any
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&recs) != nil {
+			return -1
+		}
+		return len(recs)
+	}
+	waitUntil(t, "both readings in history", func() bool { return historyLen(base) == 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	base, _ = startServer(t, "--data-dir", dir)
+	if n := historyLen(base); n != 2 {
+		t.Errorf("after a restart the history holds %d records, want 2", n)
+	}
+}
