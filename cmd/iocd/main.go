@@ -78,10 +78,10 @@ type app struct {
 
 	history       replay.Store
 	historyWriter *replay.Writer
-	mqtt    *mqtt.Source
-	http    *http.Server
-	ready   atomic.Bool
-	workers sync.WaitGroup
+	mqtt          *mqtt.Source
+	http          *http.Server
+	ready         atomic.Bool
+	workers       sync.WaitGroup
 }
 
 func newApp(cfg *Config, log *slog.Logger) (*app, error) {
