@@ -30,11 +30,21 @@ import (
 // output is deterministic (goldens, duplicate detection in the layers).
 type Props map[string]json.RawMessage
 
-// Parse decodes an event's properties; nil gives an empty set.
+// Parse decodes an event's properties; nil gives an empty set. The
+// values share raw's memory (see parseCompact).
 func Parse(raw json.RawMessage) (Props, error) {
 	if len(raw) == 0 {
 		return Props{}, nil
 	}
+	if p, ok := parseCompact(raw); ok {
+		return p, nil
+	}
+	return parseGeneric(raw)
+}
+
+// parseGeneric decodes any input with the JSON decoder: the reference
+// behaviour parseCompact must match, and the source of the error messages.
+func parseGeneric(raw json.RawMessage) (Props, error) {
 	// Room for the members and the derived properties up front: growing
 	// a map rehashes it, the largest cost of a module on the hot path.
 	p := make(Props, 8+bytes.Count(raw, []byte{':'}))
@@ -252,7 +262,10 @@ func (p Props) SetStr(name, v string) { p[name] = layers.AppendJSONString(nil, v
 
 // SetTime sets a time as an RFC 3339 string in UTC.
 func (p Props) SetTime(name string, t time.Time) {
-	p[name] = strconv.AppendQuote(nil, t.UTC().Format(time.RFC3339Nano))
+	// Formatting into the value's own buffer saves the string Format
+	// returns; the format's characters never need quoting.
+	b := append(make([]byte, 0, len(time.RFC3339Nano)+2), '"')
+	p[name] = append(t.UTC().AppendFormat(b, time.RFC3339Nano), '"')
 }
 
 // SetBool sets a boolean.
@@ -275,8 +288,12 @@ func (p Props) SetJSON(name string, v any) {
 }
 
 // Clone copies the set (values are shared: they are never mutated).
+// It leaves the same room as Parse for the derived values set on the copy.
 func (p Props) Clone() Props {
-	c := make(Props, len(p))
+	if p == nil {
+		return Props{}
+	}
+	c := make(Props, len(p)+spare)
 	for k, v := range p {
 		c[k] = v
 	}
@@ -284,28 +301,28 @@ func (p Props) Clone() Props {
 }
 
 // Encode writes the set as a compact JSON object with sorted keys; an
-// empty set gives nil, as the decoder does.
+// empty set gives nil, as the decoder does. It allocates only the result:
+// the keys are sorted on the stack and the buffer is sized up front.
 func (p Props) Encode() json.RawMessage {
 	if len(p) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(p))
-	size := 2
+	var stack [32]string
+	keys := stack[:0]
+	size := 1 // '}'; each member adds its '{' or ','
 	for k, v := range p {
 		keys = append(keys, k)
 		size += len(k) + len(v) + 4
 	}
 	slices.Sort(keys)
 	b := make([]byte, 0, size)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	for _, k := range keys {
+		b = append(b, ',')
 		b = layers.AppendJSONString(b, k)
 		b = append(b, ':')
 		b = append(b, p[k]...)
 	}
+	b[0] = '{'
 	return append(b, '}')
 }
 
