@@ -47,6 +47,11 @@ type Config struct {
 	SimSpeed float64
 	Storm    time.Duration
 
+	ClickHouse         string
+	ClickHouseDB       string
+	ClickHouseUser     string
+	ClickHousePassword string
+
 	Areas        string
 	MQTT         string
 	MQTTTopics   string
@@ -84,6 +89,10 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.Float64Var(&c.SimScale, "sim-scale", 1, "simulator scale: 1 is the city's real inventory, 10 ten times as many sensors (load tests)")
 	fs.Float64Var(&c.SimSpeed, "sim-speed", 1, "simulated seconds per real second")
 	fs.DurationVar(&c.Storm, "storm", 0, "start the storm scenario at startup, its eight hours compressed into this simulated duration (at least 1m; 0: no storm)")
+	fs.StringVar(&c.ClickHouse, "clickhouse", "", "ClickHouse native-protocol address (host:9000) for history; empty keeps history in the embedded store under --data-dir")
+	fs.StringVar(&c.ClickHouseDB, "clickhouse-db", "ioc", "ClickHouse database for history (created with its schema if missing)")
+	fs.StringVar(&c.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
+	fs.StringVar(&c.ClickHousePassword, "clickhouse-password", "", "ClickHouse password (prefer the environment variable to the flag)")
 	fs.StringVar(&c.Areas, "areas", "", "comma-separated GeoJSON files of administrative areas loaded over the embedded districts and wards (a feature with the same code replaces the embedded one)")
 	fs.StringVar(&c.MQTT, "mqtt", "", "MQTT 5 broker to take events from, e.g. tcp://127.0.0.1:1883 (empty: no MQTT)")
 	fs.StringVar(&c.MQTTTopics, "mqtt-topics", "ioc/#", "comma-separated MQTT topic filters; topics follow ioc/<layer>/<id>")

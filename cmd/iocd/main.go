@@ -30,6 +30,7 @@ import (
 	"github.com/danang-ioc/ioc/geo/areas"
 	"github.com/danang-ioc/ioc/layers"
 	"github.com/danang-ioc/ioc/replay"
+	"github.com/danang-ioc/ioc/replay/clickhouse"
 	"github.com/danang-ioc/ioc/replay/embedded"
 	"github.com/danang-ioc/ioc/streams"
 	"github.com/danang-ioc/ioc/streams/environment"
@@ -137,12 +138,22 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// openHistory opens the embedded history store under the data directory
-// and the writer that feeds it from the change log.
+// openHistory opens the history store (ClickHouse when --clickhouse is
+// set, else the embedded one under the data directory) and the writer that
+// feeds it from the change log. The writer's spool stays on local disk in
+// both cases: it is what keeps accepted events through a database outage.
 func (a *app) openHistory() error {
 	dir := filepath.Join(a.cfg.DataDir, "history")
 	var err error
-	if a.history, err = embedded.Open(dir); err != nil {
+	if a.cfg.ClickHouse != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		a.history, err = clickhouse.Open(ctx, clickhouse.Config{Addr: a.cfg.ClickHouse,
+			Database: a.cfg.ClickHouseDB, Username: a.cfg.ClickHouseUser, Password: a.cfg.ClickHousePassword})
+	} else {
+		a.history, err = embedded.Open(dir)
+	}
+	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	a.historyWriter, err = replay.NewWriter(replay.WriterConfig{DataDir: dir}, a.store, a.history, a.reg, a.log.With("component", "history"))
