@@ -182,6 +182,9 @@ func (w *Writer) read() bool {
 // fails (or its backoff runs) pending goes to the spool. It reports whether
 // pending is empty afterwards.
 func (w *Writer) deliver(ctx context.Context) bool {
+	if w.behind() {
+		return w.spoolPending() // keep pace with the log; the spool drains later
+	}
 	if w.cfg.Now().After(w.retryAt) && w.drainSpool(ctx) && len(w.pending) > 0 {
 		if err := w.append(ctx, w.pending); err == nil {
 			w.pending = w.pending[:0]
@@ -191,10 +194,23 @@ func (w *Writer) deliver(ctx context.Context) bool {
 	return w.spoolPending()
 }
 
+// behind reports whether more than half the change log is unread: the
+// store takes records slower than ingest makes them. Batches then go to the
+// disk spool, which costs far less per record than a store, so the writer
+// keeps pace with the log instead of being lapped by it; the spool drains,
+// in order, once the writer has caught up.
+func (w *Writer) behind() bool {
+	log := w.src.Log()
+	return log.Last()-w.cursor > uint64(log.Capacity()/2)
+}
+
 // drainSpool appends spooled batches oldest first and reports whether the
 // spool is empty.
 func (w *Writer) drainSpool(ctx context.Context) bool {
 	for w.spool.len() > 0 {
+		if w.behind() {
+			return false // reading the log comes first, or it overwrites what we have not read
+		}
 		recs, err := w.spool.peek()
 		if err != nil {
 			w.log.Error("history spool batch unreadable; moved aside as .bad", "err", err)
