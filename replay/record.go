@@ -108,6 +108,23 @@ type Store interface {
 	// Keyframes never change answers: a record appended later with Time <=
 	// at must still be reflected (the embedded store drops such keyframes).
 	Keyframe(ctx context.Context, at time.Time) error
+	// Range streams to fn, in history order (Time, Server, Seq, Epoch), every
+	// record with from < Time <= to (note: from exclusive, to inclusive, so
+	// that StateAt(from) followed by Range(from, to] is the history up to
+	// to) of the named layers (none named: all layers). A zero from or to
+	// leaves that side open. Late deletes are included.
+	//
+	// bbox is a hint, not a filter: a record leaving the box must still
+	// reach a replay session so that it deletes the entity it had shown, so
+	// stores deliver every record of the layers in range (today both ignore
+	// bbox) and the caller filters with its own view (see Session). A zero
+	// Rect means everywhere.
+	//
+	// fn is called without any store lock held that writers wait for, but
+	// the embedded store keeps a read transaction open while Range runs:
+	// callers read bounded chunks (Session does) rather than pacing inside
+	// fn. If fn returns an error, Range stops and returns it unchanged.
+	Range(ctx context.Context, from, to time.Time, layers []string, bbox geo.Rect, fn func(Record) error) error
 	Close() error
 }
 

@@ -66,6 +66,9 @@ func (f *fakeStore) Keyframe(_ context.Context, at time.Time) error {
 	f.kf = append(f.kf, at)
 	return nil
 }
+func (f *fakeStore) Range(context.Context, time.Time, time.Time, []string, geo.Rect, func(Record) error) error {
+	return nil
+}
 func (f *fakeStore) Close() error { return nil }
 
 // clock is a settable test clock.

@@ -250,23 +250,9 @@ func (s *Store) records(ctx context.Context, q string, args ...any) ([]replay.Re
 	defer rows.Close()
 	out := []replay.Record{}
 	for rows.Next() {
-		var (
-			r               replay.Record
-			t, st           int64
-			op, geom, props string
-			stale           uint8
-		)
-		err := rows.Scan(&r.Layer, &r.ID, &t, &st, &r.Seq, &r.Epoch, &op, &stale, &geom, &props, &r.Area,
-			&r.BBox[0], &r.BBox[1], &r.BBox[2], &r.BBox[3])
+		r, err := scanRecord(rows)
 		if err != nil {
-			return nil, fmt.Errorf("history: clickhouse: %w", err)
-		}
-		r.Time, r.Server, r.Op, r.Stale = fromMS(t), fromMS(st), replay.Op(op), stale != 0
-		if geom != "" {
-			r.Geometry = json.RawMessage(geom)
-		}
-		if props != "" {
-			r.Properties = json.RawMessage(props)
+			return nil, err
 		}
 		out = append(out, r)
 	}
@@ -274,6 +260,29 @@ func (s *Store) records(ctx context.Context, q string, args ...any) ([]replay.Re
 		return nil, fmt.Errorf("history: clickhouse: %w", err)
 	}
 	return out, nil
+}
+
+// scanRecord reads one row of recordCols.
+func scanRecord(rows driver.Rows) (replay.Record, error) {
+	var (
+		r               replay.Record
+		t, st           int64
+		op, geom, props string
+		stale           uint8
+	)
+	err := rows.Scan(&r.Layer, &r.ID, &t, &st, &r.Seq, &r.Epoch, &op, &stale, &geom, &props, &r.Area,
+		&r.BBox[0], &r.BBox[1], &r.BBox[2], &r.BBox[3])
+	if err != nil {
+		return r, fmt.Errorf("history: clickhouse: %w", err)
+	}
+	r.Time, r.Server, r.Op, r.Stale = fromMS(t), fromMS(st), replay.Op(op), stale != 0
+	if geom != "" {
+		r.Geometry = json.RawMessage(geom)
+	}
+	if props != "" {
+		r.Properties = json.RawMessage(props)
+	}
+	return r, nil
 }
 
 // Series aggregates with replay.SeriesAgg over the entity's records, so that
@@ -445,4 +454,59 @@ func (s *Store) Keyframe(ctx context.Context, at time.Time) error {
 		return fmt.Errorf("history: clickhouse keyframe: %w", err)
 	}
 	return nil
+}
+
+// Range streams the records of the layers with from < time <= to in history
+// order, row by row as the server sends its blocks. records is ordered by
+// (layer, id, time): a range reads the layers' granules in the month
+// partitions it spans and the server sorts them. bbox is not used: see
+// replay.Store. When fn stops the scan, the query is cancelled rather than
+// drained.
+func (s *Store) Range(ctx context.Context, from, to time.Time, names []string, _ geo.Rect, fn func(replay.Record) error) error {
+	var (
+		where []string
+		args  []any
+	)
+	if !from.IsZero() {
+		where, args = append(where, "time > ?"), append(args, ms(from))
+	}
+	if !to.IsZero() {
+		where, args = append(where, "time <= ?"), append(args, ms(to))
+	}
+	if len(names) > 0 {
+		where = append(where, "layer IN (?"+strings.Repeat(", ?", len(names)-1)+")")
+		for _, n := range names {
+			args = append(args, n)
+		}
+	}
+	q := "SELECT " + recordCols + " FROM " + s.t("records") + " FINAL"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY time, server_time, seq, epoch, layer"
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := s.conn.Query(qctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("history: clickhouse: %w", err)
+	}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			cancel()
+			_ = rows.Close()
+			return err
+		}
+		if err := fn(r); err != nil {
+			cancel() // stop the server instead of reading the rest
+			_ = rows.Close()
+			return err
+		}
+	}
+	err = rows.Err()
+	_ = rows.Close()
+	if err != nil {
+		return fmt.Errorf("history: clickhouse: %w", err)
+	}
+	return ctx.Err()
 }

@@ -56,6 +56,10 @@ func RunConformance(t *testing.T, open func(t *testing.T) replay.Store) {
 		{"StateAtFilters", testStateFilters},
 		{"Series", testSeries},
 		{"KeyframesChangeNothing", testKeyframes},
+		{"RangeOrderAndBounds", testRangeOrder},
+		{"RangeLayersAndBBox", testRangeLayers},
+		{"RangeLarge", testRangeLarge},
+		{"RangeStop", testRangeStop},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -390,4 +394,147 @@ func ReferenceState(all []replay.Record, at time.Time, names []string, bbox geo.
 		return strings.Compare(a.Layer+"\x00"+a.ID, b.Layer+"\x00"+b.ID)
 	})
 	return out
+}
+
+func rangeAll(t *testing.T, s replay.Store, from, to time.Time, names []string, bbox geo.Rect) []replay.Record {
+	t.Helper()
+	out := []replay.Record{}
+	err := s.Range(context.Background(), from, to, names, bbox, func(r replay.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Range: %v", err)
+	}
+	return out
+}
+
+// ReferenceRange is Range by brute force: the records of the layers with
+// from < Time <= to, in history order.
+func ReferenceRange(all []replay.Record, from, to time.Time, names []string) []replay.Record {
+	var out []replay.Record
+	for _, r := range all {
+		if (!from.IsZero() && !r.Time.After(from)) || (!to.IsZero() && r.Time.After(to)) ||
+			(len(names) > 0 && !slices.Contains(names, r.Layer)) {
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.SortStableFunc(out, func(a, b replay.Record) int {
+		switch {
+		case replay.Less(&a, &b):
+			return -1
+		case replay.Less(&b, &a):
+			return 1
+		}
+		return strings.Compare(a.Layer, b.Layer)
+	})
+	return out
+}
+
+func testRangeOrder(t *testing.T, s replay.Store) {
+	a10 := Rec("l", "a", 10*time.Second, 1, 1, 1, `{"v":1}`)
+	b10 := Rec("m", "b", 10*time.Second, 2, 1, 1, "")
+	b10.Server = a10.Server.Add(time.Millisecond) // same time, later server time
+	a20 := Rec("l", "a", 20*time.Second, 5, 1, 1, "")
+	b20 := Rec("m", "b", 20*time.Second, 4, 1, 1, "") // same time and server time, lower seq
+	lateDel := replay.Record{Layer: "l", ID: "a", Time: T0.Add(30 * time.Second), Server: T0.Add(time.Hour), Seq: 9, Epoch: "e1", Op: replay.OpLate}
+	d30 := Del("m", "b", 30*time.Second, 6)
+	mustAppend(t, s, d30, a20, lateDel)
+	mustAppend(t, s, b20, b10, a10, Rec("l", "c", 0, 7, 1, 1, ""))
+	got := rangeAll(t, s, T0, T0.Add(30*time.Second), nil, geo.Rect{})
+	want := []replay.Record{a10, b10, b20, a20, d30, lateDel}
+	if keys(got) != keys(want) {
+		t.Fatalf("Range(0s, 30s] = %s\nwant %s", keys(got), keys(want))
+	}
+	for i := range want {
+		if !equal(got[i], want[i]) {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	// from exclusive, to inclusive; zero bounds are open.
+	if got := rangeAll(t, s, T0.Add(10*time.Second), T0.Add(20*time.Second), nil, geo.World); keys(got) != "m/b@20s:upsert l/a@20s:upsert " {
+		t.Errorf("Range(10s, 20s] = %s", keys(got))
+	}
+	if got := rangeAll(t, s, time.Time{}, T0.Add(10*time.Second-time.Millisecond), nil, geo.World); keys(got) != "l/c@0s:upsert " {
+		t.Errorf("Range(-inf, 9.999s] = %s", keys(got))
+	}
+	if got := rangeAll(t, s, T0.Add(20*time.Second), time.Time{}, nil, geo.World); len(got) != 2 {
+		t.Errorf("Range(20s, inf) = %s, want the delete and the late delete", keys(got))
+	}
+	if got := rangeAll(t, s, T0.Add(time.Hour), time.Time{}, nil, geo.World); len(got) != 0 {
+		t.Errorf("Range after the last record = %s", keys(got))
+	}
+	if got := rangeAll(t, s, T0, T0.Add(time.Minute), []string{"nope"}, geo.World); len(got) != 0 {
+		t.Errorf("Range of an unknown layer = %s", keys(got))
+	}
+}
+
+func testRangeLayers(t *testing.T, s replay.Store) {
+	rng := rand.New(rand.NewPCG(7, 1))
+	all := RandomRecords(rng, 300, time.Hour, 0)
+	mustAppend(t, s, all...)
+	from, to := T0.Add(10*time.Minute), T0.Add(40*time.Minute)
+	for _, names := range [][]string{nil, {"k.b"}, {"k.c", "k.a"}} {
+		want := ReferenceRange(all, from, to, names)
+		if got := rangeAll(t, s, from, to, names, geo.World); keys(got) != keys(want) {
+			t.Errorf("Range(%v) =\n %s\nwant\n %s", names, keys(got), keys(want))
+		}
+	}
+	// bbox never hides a record: an entity leaving the box must still be
+	// deleted by the session that showed it.
+	box := geo.Rect{MinX: 108.1, MinY: 16.0, MaxX: 108.2, MaxY: 16.1}
+	if got, want := rangeAll(t, s, from, to, []string{"k.b"}, box), ReferenceRange(all, from, to, []string{"k.b"}); len(got) != len(want) {
+		t.Errorf("Range with a bbox returned %d records, want all %d of the layer", len(got), len(want))
+	}
+}
+
+func testRangeLarge(t *testing.T, s replay.Store) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	var all []replay.Record
+	for range 10 {
+		batch := RandomRecords(rng, 2000, 24*time.Hour, uint64(len(all)))
+		all = append(all, batch...)
+		mustAppend(t, s, batch...)
+	}
+	n := 0
+	var prev replay.Record
+	err := s.Range(context.Background(), time.Time{}, time.Time{}, nil, geo.Rect{}, func(r replay.Record) error {
+		if n > 0 && replay.Less(&r, &prev) {
+			return fmt.Errorf("record %d out of history order: %s after %s", n, keys([]replay.Record{r}), keys([]replay.Record{prev}))
+		}
+		prev = r
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(all) {
+		t.Errorf("Range over everything streamed %d records, want %d", n, len(all))
+	}
+	from, to := T0.Add(5*time.Hour), T0.Add(17*time.Hour)
+	if got, want := rangeAll(t, s, from, to, []string{"k.a"}, geo.World), ReferenceRange(all, from, to, []string{"k.a"}); keys(got) != keys(want) {
+		t.Errorf("Range(5h, 17h] of k.a: %d records, want %d", len(got), len(want))
+	}
+}
+
+func testRangeStop(t *testing.T, s replay.Store) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	mustAppend(t, s, RandomRecords(rng, 5000, time.Hour, 0)...)
+	stop := fmt.Errorf("enough")
+	n := 0
+	err := s.Range(context.Background(), time.Time{}, time.Time{}, nil, geo.World, func(replay.Record) error {
+		if n++; n == 10 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 10 {
+		t.Errorf("Range stopped by fn: err %v after %d records, want %v after 10", err, n, stop)
+	}
+	// The store is still usable after an early stop.
+	if got := rangeAll(t, s, time.Time{}, T0.Add(time.Minute), []string{"k.a"}, geo.World); len(got) == 0 {
+		t.Errorf("Range after an early stop returned nothing")
+	}
 }
