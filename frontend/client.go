@@ -25,6 +25,10 @@ type client struct {
 	ctx    context.Context    // cancelled when the client goes away
 	cancel context.CancelFunc
 	once   sync.Once
+
+	replayMu   sync.Mutex
+	replay     ReplaySession      // the running replay, nil when live
+	replayStop context.CancelFunc // ends it
 }
 
 func newClient(s *Server, conn *websocket.Conn) *client {
@@ -99,14 +103,20 @@ func (c *client) handle(data []byte) {
 			c.reply(errorMessage("bad_request", err.Error(), m.ID))
 			return
 		}
+		c.stopReplay()
 		c.post(sub)
 	case "unsubscribe":
+		c.stopReplay()
 		c.post(nil)
+	case "replay":
+		c.startReplay(&m)
+	case "replay_control":
+		c.controlReplay(&m)
 	case "ping":
 		c.reply(append(appendReqID([]byte(`{"type":"pong"`), m.ID), '}'))
 	default:
 		c.srv.metrics.badRequests.Inc()
-		c.reply(errorMessage("bad_request", "unknown message type "+quote(m.Type)+" (want subscribe, unsubscribe or ping)", m.ID))
+		c.reply(errorMessage("bad_request", "unknown message type "+quote(m.Type)+" (want subscribe, unsubscribe, replay, replay_control or ping)", m.ID))
 	}
 }
 

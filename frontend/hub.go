@@ -58,6 +58,7 @@ type registration struct {
 type hubOp struct {
 	reg   *registration
 	leave *client
+	ack   chan struct{} // closed once the op is handled, when not nil
 }
 
 // NewHub returns a hub reading store's change log.
@@ -95,6 +96,9 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 func (h *Hub) handle(op hubOp) {
+	if op.ack != nil {
+		defer close(op.ack)
+	}
 	if op.leave != nil {
 		h.remove(op.leave)
 		h.dropWaiting(op.leave)

@@ -18,6 +18,7 @@ type clientMessage struct {
 	Since  *uint64   `json:"since"`
 	Epoch  string    `json:"epoch"`
 	ID     string    `json:"id"` // echoed in the reply so a client can match it
+	replayMessage
 }
 
 // subscription is a validated subscribe request.

@@ -44,6 +44,9 @@ type Config struct {
 	// AllowedOrigins lists the Origin values a browser may connect from, in
 	// addition to the server's own host; "*" allows any.
 	AllowedOrigins []string
+	// Replayer serves {"type":"replay"} requests; nil answers that replay
+	// is unavailable.
+	Replayer Replayer
 	// Districts are the administrative areas /api/v1/districts counts by
 	// and the features query filters by (?district=code).
 	Districts []District

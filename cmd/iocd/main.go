@@ -126,7 +126,7 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
 		WriteTimeout: cfg.WSWriteTimeout, MaxSnapshotFeatures: cfg.WSMaxSnapshot, AllowedOrigins: cfg.origins(),
-		Districts: districts(set),
+		Districts: districts(set), Replayer: a.replayer,
 	}, a.store, a.reg, log.With("component", "push"))
 	a.http = &http.Server{
 		Handler:           a.routes(),
@@ -162,6 +162,12 @@ func (a *app) openHistory() error {
 		return fmt.Errorf("history writer: %w", err)
 	}
 	return nil
+}
+
+// replayer starts a history replay for a WebSocket client.
+func (a *app) replayer(req frontend.ReplayRequest, send func([]byte) bool) frontend.ReplaySession {
+	return replay.NewSession(a.history, replay.Request{From: req.From, To: req.To, Speed: req.Speed, Layers: req.Layers, BBox: req.BBox},
+		send, replay.RealClock())
 }
 
 // newModules builds the five city modules with the area tagger.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -335,4 +336,59 @@ func TestEventsAreKeptInHistory(t *testing.T) {
 	if n := historyLen(base); n != 2 {
 		t.Errorf("after a restart the history holds %d records, want 2", n)
 	}
+}
+
+// Replay over the live protocol: a client asks for a past hour and gets a
+// snapshot at its start, then the changes as diffs carrying historical
+// times, then replay_end; a subscribe takes it back to live.
+func TestReplayOverWebSocket(t *testing.T) {
+	base, _ := startServer(t)
+	for i, level := range []float64{1.2, 1.9, 2.7} {
+		post(t, base, fmt.Sprintf(`{"layer":"flooding.rivers","id":"cu-de","time":"2026-11-27T0%d:00:00Z","geometry":{"type":"Point","coordinates":[108.127,16.12]},"properties":{"currentLevel":%g,"bd1":1.5,"bd2":2.5,"bd3":3.5}}`, i+1, level))
+	}
+	waitUntil(t, "history holds the readings", func() bool {
+		resp, err := http.Get(base + "/api/v1/history/flooding.rivers/cu-de")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var recs []map[string]any
+		return json.NewDecoder(resp.Body).Decode(&recs) == nil && len(recs) == 3
+	})
+	r := subscribe(t, base, nil)
+	if err := r.conn.WriteJSON(map[string]any{"type": "replay", "from": "2026-11-27T01:30:00Z", "to": "2026-11-27T03:30:00Z",
+		"speed": 36000, "layers": []string{"flooding.rivers"}}); err != nil {
+		t.Fatal(err)
+	}
+	var levels []float64
+	for {
+		m := r.next(t)
+		if m["replay"] != true {
+			continue // a live frame sent before the replay began
+		}
+		switch m["type"] {
+		case "snapshot":
+			levels = append(levels, riverLevels(m["features"])...)
+		case "diff":
+			levels = append(levels, riverLevels(m["upserts"])...)
+		}
+		if m["type"] == "replay_end" {
+			break
+		}
+	}
+	if fmt.Sprint(levels) != "[1.2 1.9 2.7]" {
+		t.Errorf("replayed levels %v, want the snapshot at 01:30 (1.2) then 1.9 and 2.7", levels)
+	}
+}
+
+func riverLevels(v any) []float64 {
+	var out []float64
+	fs, _ := v.([]any)
+	for _, f := range fs {
+		props, _ := f.(map[string]any)["properties"].(map[string]any)
+		if l, ok := props["currentLevel"].(float64); ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
