@@ -34,6 +34,9 @@ type WriterConfig struct {
 	// negative disables. KeyframeLag is how far behind the clock it is
 	// taken, so that records still in flight do not invalidate it. Default 1m.
 	KeyframeEvery, KeyframeLag time.Duration
+	// StartAfter is the last change sequence not to write: the changes a
+	// Restore made from history itself.
+	StartAfter uint64
 	// FlushTimeout bounds the final flush when Run's context ends. Default 5s.
 	FlushTimeout time.Duration
 	// Now is the clock; default time.Now.
@@ -109,7 +112,7 @@ func NewWriter(cfg WriterConfig, src Source, store Store, reg prometheus.Registe
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{cfg: cfg, src: src, store: store, spool: sp, log: log, m: newWriterMetrics(reg)}
+	w := &Writer{cfg: cfg, src: src, store: store, spool: sp, log: log, m: newWriterMetrics(reg), cursor: cfg.StartAfter}
 	w.kfAt = cfg.Now().Add(cfg.KeyframeEvery)
 	w.m.spoolBytes.Set(float64(sp.bytes))
 	if sp.len() > 0 {

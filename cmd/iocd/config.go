@@ -51,6 +51,7 @@ type Config struct {
 	ClickHouseDB       string
 	ClickHouseUser     string
 	ClickHousePassword string
+	KeyframeInterval   time.Duration
 
 	Areas        string
 	MQTT         string
@@ -93,6 +94,7 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.ClickHouseDB, "clickhouse-db", "ioc", "ClickHouse database for history (created with its schema if missing)")
 	fs.StringVar(&c.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
 	fs.StringVar(&c.ClickHousePassword, "clickhouse-password", "", "ClickHouse password (prefer the environment variable to the flag)")
+	fs.DurationVar(&c.KeyframeInterval, "keyframe-interval", 10*time.Minute, "how often history writes a keyframe (full state) so that seeking and restart read only from the nearest one")
 	fs.StringVar(&c.Areas, "areas", "", "comma-separated GeoJSON files of administrative areas loaded over the embedded districts and wards (a feature with the same code replaces the embedded one)")
 	fs.StringVar(&c.MQTT, "mqtt", "", "MQTT 5 broker to take events from, e.g. tcp://127.0.0.1:1883 (empty: no MQTT)")
 	fs.StringVar(&c.MQTTTopics, "mqtt-topics", "ioc/#", "comma-separated MQTT topic filters; topics follow ioc/<layer>/<id>")

@@ -139,16 +139,17 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 }
 
 // openHistory opens the history store (ClickHouse when --clickhouse is
-// set, else the embedded one under the data directory) and the writer that
-// feeds it from the change log. The writer's spool stays on local disk in
+// set, else the embedded one under the data directory), rebuilds the live
+// layers from it so a restart does not blank the wall, and opens the writer
+// that feeds it from the change log. The writer's spool stays on local disk in
 // both cases: it is what keeps accepted events through a database outage.
 func (a *app) openHistory() error {
 	dir := filepath.Join(a.cfg.DataDir, "history")
 	var err error
 	if a.cfg.ClickHouse != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		a.history, err = clickhouse.Open(ctx, clickhouse.Config{Addr: a.cfg.ClickHouse,
+		octx, ocancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ocancel()
+		a.history, err = clickhouse.Open(octx, clickhouse.Config{Addr: a.cfg.ClickHouse,
 			Database: a.cfg.ClickHouseDB, Username: a.cfg.ClickHouseUser, Password: a.cfg.ClickHousePassword})
 	} else {
 		a.history, err = embedded.Open(dir)
@@ -156,7 +157,18 @@ func (a *app) openHistory() error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	a.historyWriter, err = replay.NewWriter(replay.WriterConfig{DataDir: dir}, a.store, a.history, a.reg, a.log.With("component", "history"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, after, err := replay.Restore(ctx, a.history, a.store, time.Now())
+	if err != nil {
+		_ = a.history.Close()
+		return fmt.Errorf("history: %w", err)
+	}
+	if n > 0 {
+		a.log.Info("live layers restored from history", "entities", n)
+	}
+	a.historyWriter, err = replay.NewWriter(replay.WriterConfig{DataDir: dir, StartAfter: after, KeyframeEvery: a.cfg.KeyframeInterval},
+		a.store, a.history, a.reg, a.log.With("component", "history"))
 	if err != nil {
 		_ = a.history.Close()
 		return fmt.Errorf("history writer: %w", err)
