@@ -147,31 +147,7 @@ type rawEvent struct {
 // with "type" and foreign members passes as it is.
 func scanEvent(s *scanner, ev *rawEvent) *syntaxError {
 	ev.badUTF8 = -1
-	if err := s.enter(); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.pos++
-		s.depth--
-		return nil
-	}
-	for {
-		if err := scanMember(s, ev); err != nil {
-			return err
-		}
-		s.skipSpace()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case '}':
-			s.pos++
-			s.depth--
-			return nil
-		default:
-			return s.unexpected("',' or '}' after an event member")
-		}
-	}
+	return s.list('}', func() *syntaxError { return scanMember(s, ev) }, "',' or '}' after an event member")
 }
 
 func scanMember(s *scanner, ev *rawEvent) *syntaxError {

@@ -114,16 +114,23 @@ func (s *scanner) enter() *syntaxError {
 }
 
 func (s *scanner) object() *syntaxError {
+	return s.list('}', s.member, "',' or '}' after an object member")
+}
+
+// list checks a JSON object or array whose opening bracket is at pos: the
+// elements elem checks, separated by commas, up to closing. after names
+// what may follow an element, for the error message.
+func (s *scanner) list(closing byte, elem func() *syntaxError, after string) *syntaxError {
 	if err := s.enter(); err != nil {
 		return err
 	}
-	if s.peek() == '}' {
+	if s.peek() == closing {
 		s.pos++
 		s.depth--
 		return nil
 	}
 	for {
-		if err := s.member(); err != nil {
+		if err := elem(); err != nil {
 			return err
 		}
 		s.skipSpace()
@@ -131,12 +138,12 @@ func (s *scanner) object() *syntaxError {
 		case ',':
 			s.pos++
 			s.skipSpace()
-		case '}':
+		case closing:
 			s.pos++
 			s.depth--
 			return nil
 		default:
-			return s.unexpected("',' or '}' after an object member")
+			return s.unexpected(after)
 		}
 	}
 }
@@ -159,31 +166,7 @@ func (s *scanner) member() *syntaxError {
 }
 
 func (s *scanner) array() *syntaxError {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	if s.peek() == ']' {
-		s.pos++
-		s.depth--
-		return nil
-	}
-	for {
-		if err := s.value(); err != nil {
-			return err
-		}
-		s.skipSpace()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case ']':
-			s.pos++
-			s.depth--
-			return nil
-		default:
-			return s.unexpected("',' or ']' after an array element")
-		}
-	}
+	return s.list(']', s.value, "',' or ']' after an array element")
 }
 
 // str checks a string literal: escapes, no raw control characters, and
