@@ -116,7 +116,7 @@ func (s *Source) Run(ctx context.Context) error {
 		wg.Wait()
 		return err
 	}
-	s.log.Info("mqtt source starting", "broker", u.String(), "topics", s.cfg.Topics, "client_id", s.cfg.ClientID)
+	s.log.Info("mqtt source starting", "broker", u.Redacted(), "topics", s.cfg.Topics, "client_id", s.cfg.ClientID)
 	<-ctx.Done()
 	<-cm.Done()
 	wg.Wait()
