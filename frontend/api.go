@@ -41,6 +41,17 @@ type layerJSON struct {
 	Stale      int        `json:"stale"`
 	Updated    *time.Time `json:"updated"`
 	TTLSeconds float64    `json:"ttl_seconds,omitempty"`
+	// ClusterZoom: below this zoom a subscription with "zoom" gets the
+	// layer as clusters; omitted when the layer never clusters.
+	ClusterZoom int           `json:"cluster_zoom,omitempty"`
+	Severity    *severityJSON `json:"severity,omitempty"`
+}
+
+// severityJSON tells a map how the layer ranks, for its legends: the
+// property read and the level labels, best first.
+type severityJSON struct {
+	Property string   `json:"property"`
+	Levels   []string `json:"levels"`
 }
 
 func (s *Server) listLayers(w http.ResponseWriter, _ *http.Request) {
@@ -55,6 +66,12 @@ func (s *Server) listLayers(w http.ResponseWriter, _ *http.Request) {
 		if !info.Updated.IsZero() {
 			u := info.Updated.UTC()
 			lj.Updated = &u
+		}
+		if spec := s.specs[info.Name]; spec != nil {
+			lj.ClusterZoom = spec.Zoom
+			if spec.Property != "" {
+				lj.Severity = &severityJSON{Property: spec.Property, Levels: spec.Levels}
+			}
 		}
 		out.Layers = append(out.Layers, lj)
 	}

@@ -97,7 +97,7 @@ func (c *client) handle(data []byte) {
 	}
 	switch m.Type {
 	case "subscribe":
-		sub, err := parseSubscription(&m)
+		sub, err := parseSubscription(&m, c.srv.cfg.Clusters)
 		if err != nil {
 			c.srv.metrics.badRequests.Inc()
 			c.reply(errorMessage("bad_request", err.Error(), m.ID))
@@ -184,19 +184,19 @@ func (c *client) subscribe(sub *subscription) {
 		_ = c.srv.hub.submit(c.ctx, hubOp{leave: c})
 		return
 	}
-	if sub.resume && c.srv.resumable(sub) {
+	if sub.resume && len(sub.clustered) > 0 {
+		// Cells have no per-entity history to replay: a clustered
+		// subscription always starts from a fresh snapshot.
+		c.srv.metrics.resyncs.WithLabelValues("resume_clustered").Inc()
+	} else if sub.resume && c.srv.resumable(sub) {
 		c.register(&registration{c: c, sub: sub, from: sub.since, gen: gen})
 		return
 	}
 	sub.resume = false
-	snap := c.srv.store.Snapshot(sub.snapshotLayers(c.srv.layerNames), sub.bbox)
-	truncated := false
-	if max := c.srv.cfg.MaxSnapshotFeatures; max > 0 && len(snap.Features) > max {
-		snap.Features, truncated = snap.Features[:max], true
-	}
-	data := encodeSnapshot(snap, sub.reqID, truncated)
+	frame, grids := c.srv.snapshot(sub)
+	data := frame.encode()
 	c.srv.metrics.snapshots.Inc()
-	c.register(&registration{c: c, sub: sub, from: snap.Seq, snapshot: data, gen: gen})
+	c.register(&registration{c: c, sub: sub, from: frame.seq, snapshot: data, gen: gen, grids: grids})
 }
 
 func (c *client) register(r *registration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,12 @@ type Hub struct {
 	waiting  []*registration      // registrations ahead of the cursor
 	clients  map[*client]*group
 	buf      []layers.Change
+
+	// Cluster grids in use, per (layer, grid zoom); see hub_cluster.go.
+	grids      map[gridKey]*clusterGrid
+	layerGrids map[string][]*clusterGrid
+	gridMu     sync.RWMutex
+	published  map[gridKey]bool // the keys of grids, for client workers
 }
 
 // group is every client sharing one subscription.
@@ -53,6 +60,9 @@ type registration struct {
 	from     uint64
 	snapshot []byte
 	gen      uint64
+	// grids are cluster grids the worker built from the snapshot's layers
+	// at sequence from, for keys the hub had no grid for.
+	grids map[gridKey]*clusterGrid
 }
 
 type hubOp struct {
@@ -74,6 +84,10 @@ func NewHub(cfg HubConfig, store *layers.Store, m *hubMetrics, log *slog.Logger)
 		byLayer: make(map[string]*rtree.RTreeG[*group]),
 		clients: make(map[*client]*group),
 		cursor:  store.Log().Last(),
+
+		grids:      make(map[gridKey]*clusterGrid),
+		layerGrids: make(map[string][]*clusterGrid),
+		published:  make(map[gridKey]bool),
 	}
 	h.pushed.Store(h.cursor)
 	return h
@@ -135,6 +149,7 @@ func (h *Hub) tick() {
 		h.flush()
 	}
 	h.activateWaiting()
+	h.dropIdleGrids()
 	h.metrics.tick.Observe(time.Since(start).Seconds())
 }
 
@@ -142,6 +157,9 @@ func (h *Hub) tick() {
 func (h *Hub) route(c *layers.Change) {
 	if !c.Applied() {
 		return
+	}
+	if gs := h.layerGrids[c.Layer()]; len(gs) > 0 {
+		applyToGrids(c, gs)
 	}
 	r := c.New
 	if r == nil {
@@ -167,6 +185,7 @@ func (h *Hub) route(c *layers.Change) {
 
 // flush encodes each group's pending diff once and queues it for its clients.
 func (h *Hub) flush() {
+	h.flushClusters()
 	epoch := h.store.Epoch()
 	for _, g := range h.groups {
 		if g.diff.empty() {
@@ -190,10 +209,10 @@ func (h *Hub) frame(g *group, epoch string) outMsg {
 	oldest := time.Unix(0, g.diff.oldest)
 	if len(g.clients) == 1 {
 		bp := framePool.Get().(*[]byte)
-		data := g.diff.appendTo((*bp)[:0], epoch, h.cursor, "")
+		data := g.diff.appendTo((*bp)[:0], epoch, h.cursor, "", g.sub.props)
 		return outMsg{data: data, size: len(data), oldest: oldest, pooled: bp}
 	}
-	data := g.diff.encode(epoch, h.cursor, "")
+	data := g.diff.encode(epoch, h.cursor, "", g.sub.props)
 	m := outMsg{data: data, size: len(data), oldest: oldest}
 	if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data); err == nil {
 		m.prepared, m.data = pm, nil
@@ -229,6 +248,7 @@ func (h *Hub) fellBehind() {
 		signal(r.c.resync)
 	}
 	h.waiting = nil
+	h.dropIdleGrids() // they missed changes too
 }
 
 func (h *Hub) activateWaiting() {
@@ -247,6 +267,11 @@ func (h *Hub) activateWaiting() {
 // activate queues a registration's snapshot, then what changed between its
 // sequence and the hub's cursor, then joins its group for live diffs.
 func (h *Hub) activate(r *registration) {
+	if !h.ensureGrids(r) {
+		h.metrics.resyncs.WithLabelValues("cluster_grid").Inc()
+		signal(r.c.resync)
+		return
+	}
 	catchUp, err := h.catchUp(r.sub, r.from)
 	if err != nil {
 		h.metrics.resyncs.WithLabelValues("resume_expired").Inc()
@@ -278,21 +303,25 @@ func (h *Hub) catchUp(sub *subscription, from uint64) ([]byte, error) {
 		return nil, err
 	}
 	var p pendingDiff
+	touched := make(cellSet)
 	for i := range changes {
 		c := &changes[i]
 		if !c.Applied() {
 			continue
 		}
-		if sub.sees(c.New) {
+		if sub.clusters(c.Layer()) {
+			touched.addChange(c, sub)
+		} else if sub.sees(c.New) {
 			p.add(c, c.New)
 		} else if sub.sees(c.Old) {
 			p.add(c, nil)
 		}
 	}
+	h.addCells(&p, sub, touched)
 	if p.empty() && !sub.resume {
 		return nil, nil
 	}
-	return p.encode(h.store.Epoch(), h.cursor, sub.reqID), nil
+	return p.encode(h.store.Epoch(), h.cursor, sub.reqID, sub.props), nil
 }
 
 func (h *Hub) join(c *client, sub *subscription) {
@@ -302,6 +331,7 @@ func (h *Hub) join(c *client, sub *subscription) {
 		g = &group{key: key, sub: sub, clients: make(map[*client]struct{})}
 		h.groups[key] = g
 		h.index(g, true)
+		h.watch(g, true)
 	}
 	g.clients[c] = struct{}{}
 	h.clients[c] = g
@@ -317,6 +347,7 @@ func (h *Hub) remove(c *client) {
 	delete(g.clients, c)
 	if len(g.clients) == 0 {
 		h.index(g, false)
+		h.watch(g, false)
 		delete(h.groups, g.key)
 	}
 	h.metrics.groups.Set(float64(len(h.groups)))
@@ -339,6 +370,9 @@ func (h *Hub) index(g *group, add bool) {
 	if !g.sub.all {
 		trees = trees[:0]
 		for _, l := range g.sub.layers {
+			if g.sub.clusters(l) {
+				continue // its changes reach the group through the grid
+			}
 			if h.byLayer[l] == nil && add {
 				h.byLayer[l] = &rtree.RTreeG[*group]{}
 			}

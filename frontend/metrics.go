@@ -20,6 +20,8 @@ type hubMetrics struct {
 	rejectedUpgrades prometheus.Counter
 	tick             prometheus.Histogram
 	latency          prometheus.Histogram
+	clusterGrids     prometheus.Gauge
+	clusterCells     prometheus.Gauge
 }
 
 func newHubMetrics(reg prometheus.Registerer, s *Server) *hubMetrics {
@@ -37,16 +39,18 @@ func newHubMetrics(reg prometheus.Registerer, s *Server) *hubMetrics {
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts(opts("drops_total",
 			"Frames dropped, by reason: slow_client (queue full; the client gets a fresh snapshot), write_failed.")), []string{"reason"}),
 		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts(opts("resyncs_total",
-			"Fresh snapshots forced, by reason: slow_client, hub_behind, resume_expired, epoch_changed.")), []string{"reason"}),
+			"Fresh snapshots forced, by reason: slow_client, hub_behind, resume_expired, epoch_changed, resume_clustered, cluster_grid.")), []string{"reason"}),
 		tick: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ioc", Subsystem: "ws", Name: "tick_seconds",
 			Help: "Time the hub spends per tick routing and encoding diffs.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14)}),
+		clusterGrids: prometheus.NewGauge(prometheus.GaugeOpts(opts("cluster_grids", "Cluster grids kept current, one per (layer, grid zoom) some subscription clusters at."))),
+		clusterCells: prometheus.NewGauge(prometheus.GaugeOpts(opts("cluster_cells", "Non-empty cells held by the cluster grids that subscriptions watch."))),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ioc", Name: "push_latency_seconds",
 			Help: "From a change being applied to the diff holding it being written to a client.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.groups, m.diffs, m.snapshots, m.frames, m.bytes, m.drops, m.resyncs, m.badRequests, m.rejectedUpgrades, m.tick, m.latency,
+	reg.MustRegister(m.clusterGrids, m.clusterCells, m.groups, m.diffs, m.snapshots, m.frames, m.bytes, m.drops, m.resyncs, m.badRequests, m.rejectedUpgrades, m.tick, m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("clients", "Connected WebSocket clients.")), func() float64 { return float64(s.clientCount()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("queued_frames", "Frames waiting in all client send queues.")), func() float64 { return float64(m.queued.msgs.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("queued_bytes", "Bytes waiting in all client send queues.")), func() float64 { return float64(m.queued.bytes.Load()) }),

@@ -75,9 +75,20 @@ func (c *client) startReplay(m *clientMessage) {
 		c.reply(errorMessage("bad_request", err.Error(), m.ID))
 		return
 	}
+	sel, err := parsePropSelection(m.Properties)
+	if err != nil {
+		c.srv.metrics.badRequests.Inc()
+		c.reply(errorMessage("bad_request", "replay: "+err.Error(), m.ID))
+		return
+	}
 	c.leaveLive()
 	c.stopReplay()
-	send := func(frame []byte) bool { return c.queue.push(outMsg{data: frame, size: len(frame)}) }
+	send := func(frame []byte) bool {
+		if sel != nil {
+			frame = selectInFrame(frame, sel)
+		}
+		return c.queue.push(outMsg{data: frame, size: len(frame)})
+	}
 	s := c.srv.cfg.Replayer(req, send)
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.replayMu.Lock()

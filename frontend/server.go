@@ -50,6 +50,10 @@ type Config struct {
 	// Districts are the administrative areas /api/v1/districts counts by
 	// and the features query filters by (?district=code).
 	Districts []District
+	// Clusters declares, per layer, below which map zoom a subscription
+	// gets the layer as server-computed clusters, and how its features
+	// rank; /api/v1/layers reports it. Layers not named never cluster.
+	Clusters map[string]ClusterSpec
 }
 
 // HubConfig is the part of Config the hub reads.
@@ -81,6 +85,7 @@ type Server struct {
 	metrics  *hubMetrics
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+	specs    map[string]*ClusterSpec
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -90,7 +95,10 @@ type Server struct {
 // NewServer builds the push server; call Run to start the hub.
 func NewServer(cfg Config, store *layers.Store, reg prometheus.Registerer, log *slog.Logger) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, store: store, log: log, clients: make(map[*client]struct{})}
+	s := &Server{cfg: cfg, store: store, log: log, clients: make(map[*client]struct{}), specs: make(map[string]*ClusterSpec)}
+	for name, spec := range cfg.Clusters {
+		s.specs[name] = &spec
+	}
 	s.metrics = newHubMetrics(reg, s)
 	s.hub = NewHub(cfg, store, s.metrics, log)
 	s.upgrader = websocket.Upgrader{

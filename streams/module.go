@@ -20,6 +20,64 @@ type LayerSpec struct {
 	// StaleAfter is how long an entity may stay silent before it is marked
 	// stale; zero means never (short-lived events such as violations).
 	StaleAfter time.Duration
+	// Severity ranks the layer's features for the map's cluster summaries
+	// and legends; the zero value ranks nothing.
+	Severity Severity
+	// ClusterZoom is the map zoom level below which a wall map receives the
+	// layer as clusters computed by the server instead of raw features
+	// (Web Mercator zoom, as MapLibre counts it); 0 never clusters.
+	ClusterZoom int
+}
+
+// Severity says how one feature of a layer ranks: a property read into
+// ordered levels, level 0 the normal state and the last level the worst.
+// A string (or true/false) property names its level by label, directly or
+// through Values; a numeric property is ranked by Bands. A feature whose
+// property is absent or names no level is unranked.
+type Severity struct {
+	// Property is the property read, e.g. "state" or "congestionLevel".
+	Property string
+	// Levels are the level labels, best first.
+	Levels []string
+	// Values maps property values that are not labels themselves to a label
+	// (a lamp's "fault" and "no_power" are both "dark"); true and false are
+	// looked up as "true" and "false".
+	Values map[string]string
+	// Bands ranks a numeric property: Bands[i] is the lowest value of level
+	// i+1, ascending, one fewer than Levels. Nil for string properties.
+	Bands []float64
+}
+
+// Validate checks that the declaration is usable.
+func (s Severity) Validate() error {
+	if s.Property == "" {
+		if len(s.Levels) > 0 || len(s.Values) > 0 || len(s.Bands) > 0 {
+			return errors.New("severity: levels without a property")
+		}
+		return nil
+	}
+	if len(s.Levels) < 2 {
+		return fmt.Errorf("severity of %s: want at least 2 levels, got %d", s.Property, len(s.Levels))
+	}
+	for i, l := range s.Levels {
+		if l == "" || slices.Index(s.Levels, l) != i {
+			return fmt.Errorf("severity of %s: level labels must be non-empty and unique, got %q", s.Property, s.Levels)
+		}
+	}
+	for v, l := range s.Values {
+		if !slices.Contains(s.Levels, l) {
+			return fmt.Errorf("severity of %s: value %q maps to %q, which is not a level", s.Property, v, l)
+		}
+	}
+	if s.Bands != nil {
+		if len(s.Bands) != len(s.Levels)-1 {
+			return fmt.Errorf("severity of %s: %d levels need %d bands, got %d", s.Property, len(s.Levels), len(s.Levels)-1, len(s.Bands))
+		}
+		if !slices.IsSorted(s.Bands) || len(slices.Compact(slices.Clone(s.Bands))) != len(s.Bands) {
+			return fmt.Errorf("severity of %s: bands must increase strictly, got %v", s.Property, s.Bands)
+		}
+	}
+	return nil
 }
 
 // Module gives one feed its domain meaning: it owns some layers and turns
@@ -55,6 +113,12 @@ func NewModules(tagger Tagger, mods ...Module) (*Modules, error) {
 	m := &Modules{mods: mods, byLayer: map[string]Module{}, tagger: tagger}
 	for _, mod := range mods {
 		for _, spec := range mod.Layers() {
+			if err := spec.Severity.Validate(); err != nil {
+				return nil, fmt.Errorf("layer %s of module %s: %w", spec.Name, mod.Name(), err)
+			}
+			if spec.ClusterZoom < 0 || spec.ClusterZoom > 24 {
+				return nil, fmt.Errorf("layer %s of module %s: cluster zoom %d outside [0, 24]", spec.Name, mod.Name(), spec.ClusterZoom)
+			}
 			if other := m.byLayer[spec.Name]; other != nil {
 				return nil, fmt.Errorf("layer %s claimed by modules %s and %s", spec.Name, other.Name(), mod.Name())
 			}

@@ -76,10 +76,13 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 // slow end, so hourly stations do not flap stale. Configure a shorter one
 // where stations report every few minutes.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
-	return []streams.LayerSpec{
-		props.Spec(LayerAir, "air-quality stations: pollutants and the hourly VN_AQI (Decision 1459/QĐ-TCMT)", time.Hour, over),
-		props.Spec(LayerWater, "water-quality stations (river, sea, waste water): parameters and exceedances", time.Hour, over),
-	}
+	// A handful of stations: never clustered (ClusterZoom 0).
+	air := props.Spec(LayerAir, "air-quality stations: pollutants and the hourly VN_AQI (Decision 1459/QĐ-TCMT)", time.Hour, over)
+	air.Severity = streams.Severity{Property: "aqiBand", Levels: []string{"good", "moderate", "poor", "bad", "very_bad", "hazardous"}}
+	water := props.Spec(LayerWater, "water-quality stations (river, sea, waste water): parameters and exceedances", time.Hour, over)
+	water.Severity = streams.Severity{Property: "exceeded", Levels: []string{"ok", "exceeded"},
+		Values: map[string]string{"false": "ok", "true": "exceeded"}}
+	return []streams.LayerSpec{air, water}
 }
 
 // Process implements streams.Module.

@@ -106,7 +106,12 @@ func (m *Module) Name() string { return "feedback" }
 // report at intervals and never go stale; they leave the map when deleted.
 func Specs() []streams.LayerSpec {
 	return []streams.LayerSpec{{Name: LayerReports,
-		Description: "citizen reports: category, description, photo, channel, status workflow with history"}}
+		Description: "citizen reports: category, description, photo, channel, status workflow with history",
+		// A report nobody has taken yet is what needs attention most.
+		Severity: streams.Severity{Property: "status", Levels: []string{"closed", "in_progress", "assigned", "received"},
+			Values: map[string]string{"resolved": "closed", "rejected": "closed"}},
+		ClusterZoom: 13,
+	}}
 }
 
 // Layers implements streams.Module.

@@ -125,11 +125,15 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 
 // The brief gives 5 to 15 minutes for rain and water level.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
-	return []streams.LayerSpec{
-		props.Spec(LayerRain, "rain gauges: intensity (mm/h), 1 h / 3 h / 24 h totals, heavy when > 50 mm in 3 h", 10*time.Minute, over),
-		props.Spec(LayerRivers, "river water levels (m) against the station's BĐ1/BĐ2/BĐ3 warning levels, with trend", 10*time.Minute, over),
-		props.Spec(LayerStreets, "street flood sensors: water depth (cm) and depth class", 5*time.Minute, over),
-	}
+	// Tens of stations at most: never clustered (ClusterZoom 0).
+	rain := props.Spec(LayerRain, "rain gauges: intensity (mm/h), 1 h / 3 h / 24 h totals, heavy when > 50 mm in 3 h", 10*time.Minute, over)
+	rain.Severity = streams.Severity{Property: "heavy", Levels: []string{"normal", "heavy"},
+		Values: map[string]string{"false": "normal", "true": "heavy"}}
+	rivers := props.Spec(LayerRivers, "river water levels (m) against the station's BĐ1/BĐ2/BĐ3 warning levels, with trend", 10*time.Minute, over)
+	rivers.Severity = streams.Severity{Property: "levelBand", Levels: []string{"below_bd1", "bd1", "bd2", "bd3"}}
+	streets := props.Spec(LayerStreets, "street flood sensors: water depth (cm) and depth class", 5*time.Minute, over)
+	streets.Severity = streams.Severity{Property: "depthClass", Levels: []string{"dry", "shallow", "moderate", "deep", "very_deep"}}
+	return []streams.LayerSpec{rain, rivers, streets}
 }
 
 // Process implements streams.Module.

@@ -92,11 +92,18 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 // Intervals are assumptions (the brief gives none for lighting): cabinet
 // controllers are polled every few minutes, lamp nodes report less often.
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
-	return []streams.LayerSpec{
-		props.Spec(LayerLamps, "street lamps: state, dimming level, power and energy; dark when not lit", 15*time.Minute, over),
-		props.Spec(LayerCabinets, "lighting control cabinets: state, power and energy; no_power darkens their lamps", 5*time.Minute, over),
-	}
+	lamps := props.Spec(LayerLamps, "street lamps: state, dimming level, power and energy; dark when not lit", 15*time.Minute, over)
+	lamps.Severity, lamps.ClusterZoom = lightSeverity, 15
+	cabinets := props.Spec(LayerCabinets, "lighting control cabinets: state, power and energy; no_power darkens their lamps", 5*time.Minute, over)
+	cabinets.Severity, cabinets.ClusterZoom = lightSeverity, 13
+	return []streams.LayerSpec{lamps, cabinets}
 }
+
+// lightSeverity ranks lamps and cabinets by state. Switched off is dark
+// too, but commanded; a fault or a power cut is what operators chase, so
+// both are the worst level, "dark". A cabinet's "unknown" is unranked.
+var lightSeverity = streams.Severity{Property: "state", Levels: []string{"on", "dimmed", "off", "dark"},
+	Values: map[string]string{"fault": "dark", "no_power": "dark"}}
 
 // Process implements streams.Module.
 func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {

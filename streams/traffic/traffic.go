@@ -85,14 +85,26 @@ func (m *Module) Layers() []streams.LayerSpec { return layerSpecs(m.cfg.Interval
 func layerSpecs(over map[string]time.Duration) []streams.LayerSpec {
 	violations := streams.LayerSpec{Name: LayerViolations,
 		Description: "traffic violations detected by cameras: short-lived points that carry an expires time"}
-	return []streams.LayerSpec{
-		props.Spec(LayerSegments, "road segments with flow, speed and congestion level 0-4", 5*time.Minute, over),
-		props.Spec(LayerSignals, "signalised intersections: normal, flashing, fault or offline", 10*time.Second, over),
-		props.Spec(LayerCameras, "traffic cameras: vehicle counts and speeds", time.Minute, over),
-		violations,
-		props.Spec(LayerParking, "car parks and parking streets: free and total spots, occupancy", 5*time.Minute, over),
-	}
+	violations.ClusterZoom = 13
+	// Segments are never clustered: a congestion map is read along its
+	// lines, and a few hundred lines are cheap to draw at any zoom.
+	segments := props.Spec(LayerSegments, "road segments with flow, speed and congestion level 0-4", 5*time.Minute, over)
+	segments.Severity = congestionSeverity
+	signals := props.Spec(LayerSignals, "signalised intersections: normal, flashing, fault or offline", 10*time.Second, over)
+	signals.Severity = streams.Severity{Property: "status", Levels: []string{"normal", "flashing", "offline", "fault"}}
+	signals.ClusterZoom = 13
+	cameras := props.Spec(LayerCameras, "traffic cameras: vehicle counts and speeds", time.Minute, over)
+	cameras.Severity, cameras.ClusterZoom = congestionSeverity, 13
+	parking := props.Spec(LayerParking, "car parks and parking streets: free and total spots, occupancy", 5*time.Minute, over)
+	parking.Severity = streams.Severity{Property: "occupancy", Levels: []string{"free", "busy", "full"}, Bands: []float64{0.8, 1}}
+	parking.ClusterZoom = 13
+	return []streams.LayerSpec{segments, signals, cameras, violations, parking}
 }
+
+// congestionSeverity ranks segments and cameras by the module's
+// congestionLevel, labelled as its congestion property is.
+var congestionSeverity = streams.Severity{Property: "congestionLevel",
+	Levels: []string{"free", "light", "moderate", "heavy", "jammed"}, Bands: []float64{1, 2, 3, 4}}
 
 // Process implements streams.Module.
 func (m *Module) Process(ev layers.Event) ([]layers.Event, error) {

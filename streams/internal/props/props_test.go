@@ -2,6 +2,7 @@ package props
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -461,7 +462,8 @@ func TestGeomName(t *testing.T) {
 
 func TestSpec(t *testing.T) {
 	s := Spec("a.b", "things", 5*time.Minute, nil)
-	if s != (streams.LayerSpec{Name: "a.b", Description: "things", Interval: 5 * time.Minute, StaleAfter: 15 * time.Minute}) {
+	// LayerSpec holds a Severity (slices), so it is compared field by field.
+	if !reflect.DeepEqual(s, streams.LayerSpec{Name: "a.b", Description: "things", Interval: 5 * time.Minute, StaleAfter: 15 * time.Minute}) {
 		t.Errorf("default: %+v", s)
 	}
 	over := map[string]time.Duration{"a.b": 30 * time.Second, "other": time.Hour}
