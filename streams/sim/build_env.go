@@ -143,8 +143,17 @@ var teamDistricts = []string{"Liên Chiểu", "Cẩm Lệ", "Hòa Vang", "Liên 
 
 var teamAgencies = []string{"Cảnh sát PCCC và CNCH", "Bộ Chỉ huy Quân sự thành phố", "Dân quân tự vệ", "Hội Chữ thập đỏ"}
 
-// buildBases places the rescue teams' bases (12 at scale 1).
+// teamKinds are the kinds of the agencies' teams: the Red Cross sends
+// first-aid (medical) teams, the others rescue teams.
+var teamKinds = []string{"rescue", "rescue", "rescue", "medical"}
+
+var teamNames = []string{"Đội cứu hộ", "Đội cứu hộ", "Đội cứu hộ", "Đội sơ cấp cứu"}
+
+// buildBases places the rescue and first-aid teams' bases (12 at scale 1)
+// and then the lighting maintenance crews' (3 at scale 1); the crews come
+// last so that adding them moved no other entity of the world.
 func (b *builder) buildBases() {
+	defer b.buildCrews()
 	per := map[int]int{}
 	for k := 0; k < b.count(12); k++ {
 		d := b.districtNamed(teamDistricts[k%len(teamDistricts)])
@@ -152,7 +161,22 @@ func (b *builder) buildBases() {
 		lon, lat := b.land.inDistrict(b.rng, d)
 		ds := &b.land.ds[d]
 		b.w.bases = append(b.w.bases, teamBase{id: fmt.Sprintf("team-%s-%d", ds.slug, per[d]),
-			name:   fmt.Sprintf("Đội cứu hộ %s %d", ds.short, per[d]),
-			agency: teamAgencies[k%len(teamAgencies)], lon: lon, lat: lat, d: d})
+			name:   fmt.Sprintf("%s %s %d", teamNames[k%len(teamKinds)], ds.short, per[d]),
+			agency: teamAgencies[k%len(teamAgencies)], kind: teamKinds[k%len(teamKinds)], lon: lon, lat: lat, d: d})
+	}
+}
+
+// crewDistricts is where the lighting company's maintenance crews wait.
+var crewDistricts = []string{"Hải Châu", "Thanh Khê", "Sơn Trà"}
+
+// buildCrews places the lighting maintenance crews, who restore the power
+// of storm-cut cabinets.
+func (b *builder) buildCrews() {
+	for k := 0; k < b.count(3); k++ {
+		d := b.districtNamed(crewDistricts[k%len(crewDistricts)])
+		lon, lat := b.land.inDistrict(b.rng, d)
+		b.w.bases = append(b.w.bases, teamBase{id: fmt.Sprintf("crew-lighting-%d", k+1),
+			name:   fmt.Sprintf("Tổ sửa chữa điện chiếu sáng %d", k+1),
+			agency: "Công ty Chiếu sáng và Thiết bị đô thị Đà Nẵng", kind: "maintenance", lon: lon, lat: lat, d: d})
 	}
 }

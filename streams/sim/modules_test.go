@@ -13,6 +13,7 @@ import (
 	"github.com/danang-ioc/ioc/streams/feedback"
 	"github.com/danang-ioc/ioc/streams/flooding"
 	"github.com/danang-ioc/ioc/streams/lighting"
+	"github.com/danang-ioc/ioc/streams/response"
 	"github.com/danang-ioc/ioc/streams/traffic"
 )
 
@@ -40,7 +41,8 @@ func newCity(t testing.TB, cfg Config) *city {
 	t.Helper()
 	mods, err := streams.NewModules(nil,
 		traffic.New(traffic.Config{}), environment.New(environment.Config{}),
-		lighting.New(lighting.Config{}), flooding.New(flooding.Config{}), feedback.New(feedback.Config{}))
+		lighting.New(lighting.Config{}), flooding.New(flooding.Config{}), feedback.New(feedback.Config{}),
+		response.New(response.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

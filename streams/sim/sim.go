@@ -27,24 +27,25 @@ import (
 	"github.com/danang-ioc/ioc/streams"
 )
 
-// The layers the simulator writes. All but LayerRescueTeams belong to the
-// city modules (docs/MODULES.md); rescue teams have no module and pass
-// through as they are (docs/SIMULATOR.md).
+// The layers the simulator writes; each belongs to a module
+// (docs/MODULES.md): the city modules, and streams/response for the teams.
 const (
-	LayerSegments    = "traffic.segments"
-	LayerSignals     = "traffic.signals"
-	LayerCameras     = "traffic.cameras"
-	LayerViolations  = "traffic.violations"
-	LayerParking     = "traffic.parking"
-	LayerAir         = "environment.air"
-	LayerWater       = "environment.water"
-	LayerLamps       = "lighting.lamps"
-	LayerCabinets    = "lighting.cabinets"
-	LayerRain        = "flooding.rain"
-	LayerRivers      = "flooding.rivers"
-	LayerStreets     = "flooding.streets"
-	LayerReports     = "feedback.reports"
-	LayerRescueTeams = "rescue.teams"
+	LayerSegments   = "traffic.segments"
+	LayerSignals    = "traffic.signals"
+	LayerCameras    = "traffic.cameras"
+	LayerViolations = "traffic.violations"
+	LayerParking    = "traffic.parking"
+	LayerAir        = "environment.air"
+	LayerWater      = "environment.water"
+	LayerLamps      = "lighting.lamps"
+	LayerCabinets   = "lighting.cabinets"
+	LayerRain       = "flooding.rain"
+	LayerRivers     = "flooding.rivers"
+	LayerStreets    = "flooding.streets"
+	LayerReports    = "feedback.reports"
+	LayerTeams      = "response.teams"
+	// LayerRescueTeams is the teams' layer under its earlier constant name.
+	LayerRescueTeams = LayerTeams
 )
 
 // DefaultIntervals returns the reporting intervals of the periodic feeds,

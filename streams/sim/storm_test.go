@@ -20,6 +20,7 @@ type stormWatch struct {
 	darkRoutes int // routes whose every lamp was no_power at once
 	degraded   int // most degraded signals at once
 	teamStates map[string]bool
+	everCut    map[string]bool // cabinets the storm has cut so far
 }
 
 var stormCats = map[string]bool{"flooded_road": true, "fallen_tree": true, "power_line_down": true, "trapped_people": true}
@@ -68,7 +69,17 @@ func (w *stormWatch) layers(t *testing.T) {
 	}
 	w.darkRoutes = max(w.darkRoutes, dark)
 	for _, p := range c.props(t, LayerRescueTeams) {
+		w.teamStates[p["activity"].(string)] = true
 		w.teamStates[p["status"].(string)] = true
+		w.teamStates["kind:"+p["kind"].(string)] = true
+		if ref, _ := p["refReport"].(string); p["kind"] == "maintenance" && p["activity"] == "on_scene" && w.everCut[ref] {
+			w.teamStates["crew_at_cut_cabinet"] = true
+		}
+	}
+	for _, cab := range c.sim.w.cabinets {
+		if cab.storm {
+			w.everCut[cab.id] = true
+		}
 	}
 }
 
@@ -125,7 +136,7 @@ func TestStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := c.sim.st
-	w := &stormWatch{c: c, maxLevel: map[string]float64{}, heavyRain: map[string]bool{}, teamStates: map[string]bool{}}
+	w := &stormWatch{c: c, maxLevel: map[string]float64{}, heavyRain: map[string]bool{}, teamStates: map[string]bool{}, everCut: map[string]bool{}}
 	var speed3 float64
 	for i := range 45 { // 2 simulated minutes = 16 scenario minutes each
 		w.events(t, st, view(t, c.sim, 2*time.Minute))
@@ -189,7 +200,8 @@ func (w *stormWatch) check(t *testing.T, before int, speed0, speed3 float64) {
 	if w.degraded < before+10 {
 		t.Errorf("%d signals degraded in the storm, %d before", w.degraded, before)
 	}
-	for _, s := range []string{"standby", "en_route", "on_scene"} {
+	for _, s := range []string{"standby", "en_route", "on_scene", "available", "busy",
+		"kind:rescue", "kind:medical", "kind:maintenance", "crew_at_cut_cabinet"} {
 		if !w.teamStates[s] {
 			t.Errorf("no rescue team was ever %s: %v", s, w.teamStates)
 		}

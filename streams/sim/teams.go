@@ -2,13 +2,14 @@ package sim
 
 import "math"
 
-// team is a rescue team during a storm (layer rescue.teams).
+// team is a response team during a storm (layer response.teams).
 type team struct {
 	id, name, agency string
+	kind             string
 	base             int
 	lon, lat         float64
 	toLon, toLat     float64
-	status           string // standby, en_route, on_scene, returning
+	status           string // the activity: standby, en_route, on_scene, returning
 	task, dest, ref  string
 	members          int
 	dispatch, until  float64 // scenario hours
@@ -21,7 +22,7 @@ type team struct {
 func (s *Sim) planTeams(st *storm) {
 	st.worst = s.worstFloods()
 	for i, b := range s.w.bases {
-		st.teams = append(st.teams, team{id: b.id, name: b.name, agency: b.agency, base: i, lon: b.lon, lat: b.lat,
+		st.teams = append(st.teams, team{id: b.id, name: b.name, agency: b.agency, kind: b.kind, base: i, lon: b.lon, lat: b.lat,
 			status: "standby", task: "Trực sẵn sàng", members: 6 + s.rng.IntN(10), dispatch: s.between(3.8, 4.5)})
 		s.push(s.now+1+s.rng.Int64N(s.interval(kTeam)), kTeam, int32(i), st.n)
 	}
@@ -74,6 +75,10 @@ func (s *Sim) moveTeam(tm *team, h float64) {
 // the worst flooded areas.
 func (s *Sim) assignTeam(tm *team) {
 	tm.status, tm.jobs = "en_route", tm.jobs+1
+	if tm.kind == "maintenance" {
+		s.assignCrew(tm)
+		return
+	}
 	if len(s.fb.trapped) > 0 && s.rng.Float64() < 0.6 {
 		r := s.fb.trapped[0]
 		s.fb.trapped = s.fb.trapped[1:]
@@ -109,8 +114,10 @@ func (s *Sim) moveToward(tm *team, m float64) bool {
 func (s *Sim) teamReport(tm *team) {
 	p := newProps()
 	p.str("name", tm.name)
+	p.str("kind", tm.kind)
 	p.str("agency", tm.agency)
-	p.str("status", tm.status)
+	p.str("activity", tm.status)
+	p.str("status", teamStatus(tm.status))
 	p.str("task", tm.task)
 	if tm.dest != "" {
 		p.str("destination", tm.dest)
@@ -120,4 +127,33 @@ func (s *Sim) teamReport(tm *team) {
 	}
 	p.int("members", tm.members)
 	s.emit(LayerRescueTeams, tm.id, point(tm.lon, tm.lat), &p)
+}
+
+// teamStatus is the response module's status of an activity: a team on
+// standby or on its way back can take a task.
+func teamStatus(activity string) string {
+	if activity == "en_route" || activity == "on_scene" {
+		return "busy"
+	}
+	return "available"
+}
+
+// assignCrew sends a maintenance crew to a cabinet the storm cut (a
+// different one for each crew and job), or on patrol from its base when
+// none is cut.
+func (s *Sim) assignCrew(tm *team) {
+	var cut []int
+	for ci := range s.w.cabinets {
+		if s.w.cabinets[ci].storm {
+			cut = append(cut, ci)
+		}
+	}
+	if len(cut) == 0 {
+		b := &s.w.bases[tm.base]
+		tm.toLon, tm.toLat, tm.task, tm.dest, tm.ref = b.lon, b.lat, "Tuần tra lưới chiếu sáng", b.name, ""
+		return
+	}
+	c := &s.w.cabinets[cut[(tm.base+tm.jobs)%len(cut)]]
+	tm.toLon, tm.toLat = c.lon, c.lat
+	tm.task, tm.dest, tm.ref = "Khôi phục điện tủ chiếu sáng", c.name, c.id
 }

@@ -126,6 +126,7 @@ type world struct {
 type teamBase struct {
 	id, name string
 	agency   string
+	kind     string // rescue, medical (response.teams)
 	lon, lat float64
 	d        int
 }
