@@ -21,6 +21,18 @@ go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
+echo "== browser tests of the map (frontend/web/test)"
+# Debian's chromium driven headless by playwright-core against a real iocd.
+# Skipped with a message when chromium or node_modules is missing, unless
+# IOC_REQUIRE_INTEGRATION=1 (CI), which makes that a failure.
+if [ -x /usr/bin/chromium ] && [ -d frontend/web/node_modules/playwright-core ] && command -v node >/dev/null; then
+	(cd frontend/web && timeout 600 node --test test/e2e.test.js test/login.test.js)
+elif [ "${IOC_REQUIRE_INTEGRATION:-}" = 1 ]; then
+	echo "browser tests required (IOC_REQUIRE_INTEGRATION=1) but /usr/bin/chromium, node or frontend/web/node_modules is missing"; exit 1
+else
+	echo "browser tests skipped: install chromium (apt-get install chromium) and run npm ci in frontend/web"
+fi
+
 echo "== fuzz (${FUZZTIME:-20000x} per target)"
 grep -rl --include='*_test.go' '^func Fuzz' . | while read -r file; do
 	pkg="./$(dirname "${file#./}")"
