@@ -67,6 +67,11 @@ type Session struct {
 	buf     []Record
 	bufAt   int
 	fetched time.Time // Range has covered history up to here
+	// span is how much history the next Range asks for at most: it shrinks
+	// to what the last full chunk covered and grows back when chunks come
+	// back small, so that a query reads about one chunk, not the whole
+	// read-ahead (2 real seconds at 3600x are 2 hours of the city).
+	span time.Duration
 }
 
 type entityKey struct{ layer, id string }
@@ -372,10 +377,10 @@ func (s *Session) fill(ctx context.Context, target time.Time) error {
 	speed := s.speed
 	s.mu.Unlock()
 	ahead := max(time.Duration(float64(readAhead)*speed), time.Second)
-	to := s.fetched.Add(ahead)
-	if to.Before(target) {
-		to = target
+	if s.span <= 0 || s.span > ahead {
+		s.span = ahead
 	}
+	to := s.fetched.Add(s.span)
 	if to.After(s.req.To) {
 		to = s.req.To
 	}
@@ -390,8 +395,11 @@ func (s *Session) fill(ctx context.Context, target time.Time) error {
 	switch {
 	case errors.Is(err, errChunkFull):
 		to = buf[len(buf)-1].Time
+		s.span = max(to.Sub(s.fetched), time.Millisecond)
 	case err != nil:
 		return err
+	case len(buf) < chunkRecords/4:
+		s.span *= 2
 	}
 	s.buf, s.bufAt, s.fetched = buf, 0, to
 	return nil

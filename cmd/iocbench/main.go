@@ -4,6 +4,7 @@
 //	iocbench ingest   [flags]   HTTP NDJSON ingest as fast as possible
 //	iocbench fanout   [flags]   WebSocket clients with viewports under a fixed ingest rate
 //	iocbench snapshot [flags]   time a new client's snapshot of many features
+//	iocbench history  [flags]   history store: generate days of city history, time state at T, series, replay
 //
 // Without --target it builds cmd/iocd (or runs --iocd), starts it on a free
 // loopback port for each run and kills it at the end.
@@ -28,6 +29,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "history" {
+		os.Exit(runHistoryMain(os.Args[2:])) // in process, against a history store: see histbench.go
+	}
 	o, err := parseOptions(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

@@ -1,5 +1,5 @@
 -- History schema for the ClickHouse replay store (replay/clickhouse).
--- Schema version 1. {db} is replaced by the configured database name.
+-- Schema version 2. {db} is replaced by the configured database name.
 -- Runs on Debian's ClickHouse 18.16 and on current releases: times are Int64
 -- milliseconds since the Unix epoch (UTC), no DateTime64, TTL, JSON, Map or
 -- LowCardinality. Every statement is idempotent (IF NOT EXISTS); the store
@@ -32,10 +32,15 @@ CREATE TABLE IF NOT EXISTS {db}.records (
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY (layer, id, time, server_time, seq, epoch)
 ;
--- The same changes in per-layer time order, only what the StateAt fold needs
--- (kind 1: carries a state, -1: delete; late deletes are not copied). Fed by
--- the materialized view below in the same INSERT as records. Serves StateAt,
--- keyframes and time-range scans per layer.
+-- The same changes, full, in per-layer time order, with kind for the StateAt
+-- fold (1: carries a state, -1: delete, 0: a late delete, which deletes
+-- nothing). Fed by the materialized view below in the same INSERT as
+-- records. Serves StateAt, keyframes and replay's time-range scans: the key
+-- prunes a time range per layer, and the fold needs no join back to records.
+-- Small granules (1024 rows, not 8192): a replay chunk or a keyframe's fold
+-- reads a few minutes of every layer, and every granule it touches is read
+-- whole, geometry and properties included.
+-- (Schema version 1 held only the fold columns; Open rebuilds it from records.)
 CREATE TABLE IF NOT EXISTS {db}.timeline (
     layer       String,
     time        Int64,
@@ -44,19 +49,26 @@ CREATE TABLE IF NOT EXISTS {db}.timeline (
     epoch       String,
     id          String,
     kind        Int8,
+    op          String,
+    stale       UInt8,
+    geometry    String,
+    properties  String,
+    area        String,
     min_x       Float64,
     min_y       Float64,
     max_x       Float64,
-    max_y       Float64
-) ENGINE = ReplacingMergeTree
+    max_y       Float64,
+    ver         UInt64
+) ENGINE = ReplacingMergeTree(ver)
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY (layer, time, server_time, seq, epoch, id)
+SETTINGS index_granularity = 1024
 ;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.timeline_mv TO {db}.timeline AS
 SELECT layer, time, server_time, seq, epoch, id,
-       toInt8(if(op = 'delete', -1, 1)) AS kind, min_x, min_y, max_x, max_y
+       toInt8(if(op = 'delete', -1, if(geometry != '', 1, 0))) AS kind,
+       op, stale, geometry, properties, area, min_x, min_y, max_x, max_y, ver
 FROM {db}.records
-WHERE op = 'delete' OR geometry != ''
 ;
 -- Keyframes: one row when a keyframe starts (done 0) and one when its
 -- entries are written (done 1). gen is the start time in ns and tells
@@ -68,8 +80,8 @@ CREATE TABLE IF NOT EXISTS {db}.keyframes (
 ) ENGINE = MergeTree
 ORDER BY (at, gen)
 ;
--- The folded state of a keyframe: per entity, the key and bbox of its latest
--- record at or before at (deleted entities are absent).
+-- The folded state of a keyframe: per entity, its latest record at or
+-- before at, in full (deleted entities are absent).
 CREATE TABLE IF NOT EXISTS {db}.keyframe_entries (
     at          Int64,
     gen         UInt64,
@@ -79,10 +91,16 @@ CREATE TABLE IF NOT EXISTS {db}.keyframe_entries (
     server_time Int64,
     seq         UInt64,
     epoch       String,
+    op          String,
+    stale       UInt8,
+    geometry    String,
+    properties  String,
+    area        String,
     min_x       Float64,
     min_y       Float64,
     max_x       Float64,
-    max_y       Float64
+    max_y       Float64,
+    ver         UInt64
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(toDateTime(intDiv(at, 1000)))
 ORDER BY (at, gen, layer, id)

@@ -4,10 +4,13 @@
 // embedded and applied at Open) avoids DateTime64, TTL, JSON, Map and
 // LowCardinality, and every INSERT names its columns.
 //
-// Layout (see schema.sql): records (ReplacingMergeTree, ORDER BY layer, id,
-// time, ...: per-entity scans), timeline (fed by a materialized view, ORDER
-// BY layer, time, ...: the StateAt fold and time-range scans per layer),
-// keyframes, keyframe_entries and keyframe_drops (keyframes), schema_version.
+// Layout (see schema.sql, version 2): records (ReplacingMergeTree, ORDER BY
+// layer, id, time, ...: per-entity scans), timeline (the same records in
+// full, fed by a materialized view, ORDER BY layer, time, ...: the StateAt
+// fold, keyframes and replay's time-range scans, with no join back to
+// records), keyframes, keyframe_entries (records in full) and
+// keyframe_drops, schema_version. Open upgrades a version-1 database by
+// rebuilding the derived tables from records.
 //
 // Guarantees, as far as ClickHouse allows:
 //   - Append sends one INSERT block. ClickHouse writes a block atomically per
@@ -46,7 +49,7 @@ import (
 
 // SchemaVersion is the version of schema.sql; Open records it in
 // schema_version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed schema.sql
 var schemaSQL string
@@ -66,6 +69,18 @@ func Schema(db string) []string {
 		}
 	}
 	return out
+}
+
+// TuneWriter returns cfg set up for feeding this store. ClickHouse wants
+// few, large inserts (about one per second per table, of 10,000 to 100,000
+// rows): the writer reads the change log every second and appends all that
+// is unread in batches of up to 100,000 records, so under load an insert
+// holds what arrived while the previous one ran. A batch that large can take
+// several seconds on a busy machine, so an append may take 30 s before it
+// counts as failed (and is spooled and retried).
+func TuneWriter(cfg replay.WriterConfig) replay.WriterConfig {
+	cfg.Interval, cfg.BatchSize, cfg.AppendTimeout = time.Second, 100000, 30*time.Second
+	return cfg
 }
 
 // Config selects the server and database.
@@ -123,19 +138,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	v, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("history: clickhouse database %s has schema version %d, newer than this server's %d", s.db, v, SchemaVersion)
+	}
+	if v == 1 {
+		if err := s.dropDerived(ctx); err != nil {
+			return err
+		}
+	}
 	for _, stmt := range Schema(s.db) {
 		if err := s.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("history: clickhouse schema: %w", err)
 		}
 	}
-	var v uint32
-	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.t("schema_version")).Scan(&v); err != nil {
-		return fmt.Errorf("history: clickhouse schema version: %w", err)
+	if v == 1 {
+		if err := s.rebuildTimeline(ctx); err != nil {
+			return err
+		}
 	}
-	switch {
-	case v > SchemaVersion:
-		return fmt.Errorf("history: clickhouse database %s has schema version %d, newer than this server's %d", s.db, v, SchemaVersion)
-	case v < SchemaVersion:
+	if v < SchemaVersion {
 		err := s.insertRow(ctx, "schema_version (version, applied_ms)", uint32(SchemaVersion), time.Now().UnixMilli())
 		if err != nil {
 			return fmt.Errorf("history: clickhouse schema version: %w", err)
@@ -143,6 +168,53 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// schemaVersion reads the version recorded in the database, 0 when there is
+// none yet.
+func (s *Store) schemaVersion(ctx context.Context) (uint32, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_version'", s.db).Scan(&n)
+	if err != nil || n == 0 {
+		return 0, wrapSchema(err)
+	}
+	var v uint32
+	err = s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.t("schema_version")).Scan(&v)
+	return v, wrapSchema(err)
+}
+
+func wrapSchema(err error) error {
+	if err != nil {
+		return fmt.Errorf("history: clickhouse schema version: %w", err)
+	}
+	return nil
+}
+
+// derivedTables are built from records alone; version 1 of the schema had
+// narrower ones, so a version-1 database drops them and rebuilds timeline
+// (keyframes come back as the writer asks for them). A crash in between
+// leaves version 1 recorded, and the next Open starts over.
+var derivedTables = []string{"timeline_mv", "timeline", "keyframes", "keyframe_entries", "keyframe_drops"}
+
+func (s *Store) dropDerived(ctx context.Context) error {
+	for _, t := range derivedTables {
+		if err := s.conn.Exec(ctx, "DROP TABLE IF EXISTS "+s.t(t)); err != nil {
+			return fmt.Errorf("history: clickhouse schema upgrade from version 1, dropping %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) rebuildTimeline(ctx context.Context) error {
+	err := s.conn.Exec(ctx, "INSERT INTO "+s.t("timeline")+" ("+timelineCols+") SELECT "+
+		"layer, time, server_time, seq, epoch, id, toInt8(if(op = 'delete', -1, if(geometry != '', 1, 0))), "+
+		"op, stale, geometry, properties, area, min_x, min_y, max_x, max_y, ver FROM "+s.t("records"))
+	if err != nil {
+		return fmt.Errorf("history: clickhouse schema upgrade from version 1, rebuilding timeline: %w", err)
+	}
+	return nil
+}
+
+const timelineCols = "layer, time, server_time, seq, epoch, id, kind, op, stale, geometry, properties, area, min_x, min_y, max_x, max_y, ver"
 
 // insertRow inserts one row as a one-row batch: an INSERT ... VALUES with
 // bound arguments through Exec hangs on ClickHouse 18.16.
@@ -179,27 +251,61 @@ func (s *Store) Append(ctx context.Context, recs []replay.Record) error {
 	if err != nil {
 		return fmt.Errorf("history: clickhouse append: %w", err)
 	}
-	ver := uint64(time.Now().UnixNano())
-	oldest := ms(recs[0].Time)
-	for i := range recs {
-		r := &recs[i]
-		t := ms(r.Time)
-		oldest = min(oldest, t)
-		stale := uint8(0)
-		if r.Stale {
-			stale = 1
-		}
-		err := batch.Append(r.Layer, r.ID, t, ms(r.Server), r.Seq, r.Epoch, string(r.Op), stale,
-			string(r.Geometry), string(r.Properties), r.Area, r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3], ver)
-		if err != nil {
+	cols := columnsOf(recs, uint64(time.Now().UnixNano()))
+	for i, c := range cols.values() {
+		if err := batch.Column(i).Append(c); err != nil {
 			_ = batch.Abort()
-			return fmt.Errorf("history: clickhouse append %s/%s: %w", r.Layer, r.ID, err)
+			return fmt.Errorf("history: clickhouse append, column %d of %q: %w", i, recordCols+", ver", err)
 		}
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("history: clickhouse append: %w", err)
 	}
-	return s.dropKeyframesFrom(ctx, oldest)
+	return s.dropKeyframesFrom(ctx, cols.oldest)
+}
+
+// columns holds a batch of records column by column, in the order of
+// recordCols then ver. Appending whole columns costs the driver one type
+// switch per column instead of reflection per value, which is most of the
+// client's CPU in a row-by-row append of a large batch.
+type columns struct {
+	layer, id, op, epoch, area []string
+	time, server               []int64
+	seq, ver                   []uint64
+	stale                      []uint8
+	geometry, properties       []json.RawMessage
+	minX, minY, maxX, maxY     []float64
+	oldest                     int64 // the smallest time, ms
+}
+
+func columnsOf(recs []replay.Record, ver uint64) *columns {
+	n := len(recs)
+	c := &columns{
+		layer: make([]string, n), id: make([]string, n), op: make([]string, n), epoch: make([]string, n),
+		area: make([]string, n), time: make([]int64, n), server: make([]int64, n), seq: make([]uint64, n),
+		ver: make([]uint64, n), stale: make([]uint8, n), geometry: make([]json.RawMessage, n),
+		properties: make([]json.RawMessage, n), minX: make([]float64, n), minY: make([]float64, n),
+		maxX: make([]float64, n), maxY: make([]float64, n), oldest: ms(recs[0].Time),
+	}
+	for i := range recs {
+		r := &recs[i]
+		t := ms(r.Time)
+		c.oldest = min(c.oldest, t)
+		c.layer[i], c.id[i], c.op[i], c.epoch[i], c.area[i] = r.Layer, r.ID, string(r.Op), r.Epoch, r.Area
+		c.time[i], c.server[i], c.seq[i], c.ver[i] = t, ms(r.Server), r.Seq, ver
+		if r.Stale {
+			c.stale[i] = 1
+		}
+		c.geometry[i], c.properties[i] = r.Geometry, r.Properties
+		c.minX[i], c.minY[i], c.maxX[i], c.maxY[i] = r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3]
+	}
+	return c
+}
+
+// values returns the columns in the order of recordCols, then ver.
+func (c *columns) values() []any {
+	return []any{c.layer, c.id, c.time, c.server, c.seq, c.epoch, c.op, c.stale, c.geometry, c.properties,
+		c.area, c.minX, c.minY, c.maxX, c.maxY, c.ver}
 }
 
 // dropKeyframesFrom voids the keyframes at or after t, including one being
@@ -317,7 +423,9 @@ func (s *Store) Series(ctx context.Context, layer, id, property string, from, to
 }
 
 // StateAt folds, in one query, the nearest valid keyframe at or before at
-// and the timeline after it, then reads the winning records.
+// and the timeline after it. Both carry records in full, so the answer needs
+// no lookup in records: the query reads one keyframe's entries and the
+// timeline rows since it, pruned by the (layer, time) key.
 func (s *Store) StateAt(ctx context.Context, at time.Time, names []string, bbox geo.Rect) ([]replay.Record, error) {
 	atMS := ms(at)
 	kfAt, kfGen, ok, err := s.keyframeAt(ctx, atMS)
@@ -325,18 +433,28 @@ func (s *Store) StateAt(ctx context.Context, at time.Time, names []string, bbox 
 		return nil, err
 	}
 	fold, args := s.fold(atMS, kfAt, kfGen, ok, names)
-	q := "SELECT " + recordCols + " FROM " + s.t("records") + " FINAL" +
-		" WHERE (layer, id, time, server_time, seq, epoch) IN (" +
-		"SELECT layer, id, k.1, k.2, k.3, k.4 FROM (" + fold + ")" +
-		" WHERE last.1 = 1 AND last.2 <= ? AND ? <= last.4 AND last.3 <= ? AND ? <= last.5)" +
+	q := "SELECT layer, id, " + lastCols + " FROM (" + fold + ")" +
+		" WHERE last.1 = 1 AND last.11 <= ? AND ? <= last.13 AND last.12 <= ? AND ? <= last.14" +
 		" ORDER BY layer, id"
 	args = append(args, bbox.MaxX, bbox.MinX, bbox.MaxY, bbox.MinY)
 	return s.records(ctx, q, args...)
 }
 
-// fold returns a query of (layer, id, k, last) per entity: k the key of its
-// latest record at or before at, last (kind, min_x, min_y, max_x, max_y) of
-// that record. A keyframe's entries count as kind 1.
+// lastCols reads a fold's last tuple in the order of recordCols after
+// layer and id.
+const lastCols = "last.2, last.3, last.4, last.5, last.6, last.7, last.8, last.9, last.10, last.11, last.12, last.13, last.14"
+
+// foldCols are the columns a fold carries per record, kind first; the
+// record's key and ver order them.
+const (
+	foldCols = "kind, time, server_time, seq, epoch, op, stale, geometry, properties, area, min_x, min_y, max_x, max_y, ver"
+	foldKey  = "tuple(time, server_time, seq, epoch, ver)"
+)
+
+// fold returns a query of (layer, id, last) per entity: last is the tuple of
+// foldCols of its latest record at or before at (the latest append of it,
+// should a retried batch have stored it twice). A keyframe's entries count
+// as kind 1; late deletes (kind 0) are left out.
 func (s *Store) fold(at, kfAt int64, kfGen uint64, useKF bool, names []string) (string, []any) {
 	layerCond := ""
 	var largs []any
@@ -346,18 +464,17 @@ func (s *Store) fold(at, kfAt int64, kfGen uint64, useKF bool, names []string) (
 			largs = append(largs, n)
 		}
 	}
-	src := "SELECT layer, id, time, server_time, seq, epoch, kind, min_x, min_y, max_x, max_y FROM " + s.t("timeline") +
-		" WHERE time > ? AND time <= ?" + layerCond
+	src := "SELECT layer, id, " + foldCols + " FROM " + s.t("timeline") +
+		" WHERE time > ? AND time <= ? AND kind != 0" + layerCond
 	args := append([]any{kfAt, at}, largs...)
 	if !useKF {
 		args[0] = int64(-1 << 63)
 	} else {
-		src += " UNION ALL SELECT layer, id, time, server_time, seq, epoch, toInt8(1) AS kind, min_x, min_y, max_x, max_y FROM " +
-			s.t("keyframe_entries") + " WHERE at = ? AND gen = ?" + layerCond
+		src += " UNION ALL SELECT layer, id, toInt8(1) AS kind, time, server_time, seq, epoch, op, stale, geometry, properties, area," +
+			" min_x, min_y, max_x, max_y, ver FROM " + s.t("keyframe_entries") + " WHERE at = ? AND gen = ?" + layerCond
 		args = append(append(args, kfAt, kfGen), largs...)
 	}
-	q := "SELECT layer, id, max(tuple(time, server_time, seq, epoch)) AS k," +
-		" argMax(tuple(kind, min_x, min_y, max_x, max_y), tuple(time, server_time, seq, epoch)) AS last" +
+	q := "SELECT layer, id, argMax(tuple(" + foldCols + "), " + foldKey + ") AS last" +
 		" FROM (" + src + ") GROUP BY layer, id"
 	return q, args
 }
@@ -444,9 +561,8 @@ func (s *Store) Keyframe(ctx context.Context, at time.Time) error {
 		return err
 	}
 	fold, args := s.fold(atMS, prevAt, prevGen, ok, nil)
-	q := "INSERT INTO " + s.t("keyframe_entries") +
-		" (at, gen, layer, id, time, server_time, seq, epoch, min_x, min_y, max_x, max_y)" +
-		" SELECT ?, ?, layer, id, k.1, k.2, k.3, k.4, last.2, last.3, last.4, last.5 FROM (" + fold + ") WHERE last.1 = 1"
+	q := "INSERT INTO " + s.t("keyframe_entries") + " (at, gen, layer, id, " + recordCols[len("layer, id, "):] + ", ver)" +
+		" SELECT ?, ?, layer, id, " + lastCols + ", last.15 FROM (" + fold + ") WHERE last.1 = 1"
 	if err := s.conn.Exec(ctx, q, append([]any{atMS, gen}, args...)...); err != nil {
 		return fmt.Errorf("history: clickhouse keyframe: %w", err)
 	}
@@ -457,9 +573,9 @@ func (s *Store) Keyframe(ctx context.Context, at time.Time) error {
 }
 
 // Range streams the records of the layers with from < time <= to in history
-// order, row by row as the server sends its blocks. records is ordered by
-// (layer, id, time): a range reads the layers' granules in the month
-// partitions it spans and the server sorts them. bbox is not used: see
+// order, row by row as the server sends its blocks. It reads timeline,
+// whose (layer, time) key prunes the range in every layer, and the server
+// merges the layers into history order. bbox is not used: see
 // replay.Store. When fn stops the scan, the query is cancelled rather than
 // drained.
 func (s *Store) Range(ctx context.Context, from, to time.Time, names []string, _ geo.Rect, fn func(replay.Record) error) error {
@@ -479,26 +595,36 @@ func (s *Store) Range(ctx context.Context, from, to time.Time, names []string, _
 			args = append(args, n)
 		}
 	}
-	q := "SELECT " + recordCols + " FROM " + s.t("records") + " FINAL"
+	// No FINAL, which merges every part's rows on one thread: copies of a
+	// record stored twice (a retried batch) arrive next to each other, the
+	// latest append last, and only that one is passed on.
+	q := "SELECT " + recordCols + " FROM " + s.t("timeline")
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY time, server_time, seq, epoch, layer"
+	q += " ORDER BY time, server_time, seq, epoch, layer, id, ver"
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rows, err := s.conn.Query(qctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("history: clickhouse: %w", err)
 	}
+	var held replay.Record
+	have := false
 	for rows.Next() {
 		r, err := scanRecord(rows)
+		if err == nil && have && !sameRecord(&held, &r) {
+			err = fn(held)
+		}
 		if err != nil {
-			cancel()
+			cancel() // stop the server instead of reading the rest
 			_ = rows.Close()
 			return err
 		}
-		if err := fn(r); err != nil {
-			cancel() // stop the server instead of reading the rest
+		held, have = r, true
+	}
+	if have && rows.Err() == nil {
+		if err := fn(held); err != nil {
 			_ = rows.Close()
 			return err
 		}
@@ -509,4 +635,11 @@ func (s *Store) Range(ctx context.Context, from, to time.Time, names []string, _
 		return fmt.Errorf("history: clickhouse: %w", err)
 	}
 	return ctx.Err()
+}
+
+// sameRecord reports whether a and b are copies of one record: the same
+// key (layer, id, time, server time, seq, epoch).
+func sameRecord(a, b *replay.Record) bool {
+	return a.Seq == b.Seq && a.Time.Equal(b.Time) && a.Server.Equal(b.Server) &&
+		a.ID == b.ID && a.Layer == b.Layer && a.Epoch == b.Epoch
 }

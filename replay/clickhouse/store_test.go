@@ -307,14 +307,20 @@ func TestKeyframeVoidedByLateAppend(t *testing.T) {
 	}
 }
 
-// BenchmarkAppend appends batches of 10,000 records; reports records/s.
+// BenchmarkAppend appends batches of 10,000 and of 100,000 records (the
+// writer's ClickHouse batch, TuneWriter); reports records/s.
 func BenchmarkAppend(b *testing.B) {
+	for _, batch := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchmarkAppend(b, batch) })
+	}
+}
+
+func benchmarkAppend(b *testing.B, batch int) {
 	s := freshStore(b)
 	defer s.Close()
 	ctx := context.Background()
-	const batch = 10000
 	rng := rand.New(rand.NewPCG(7, 7))
-	batches := make([][]replay.Record, 8)
+	batches := make([][]replay.Record, 4)
 	for i := range batches {
 		batches[i] = replaytest.RandomRecords(rng, batch, 24*time.Hour, uint64(i*batch))
 		for j := range batches[i] {
