@@ -14,6 +14,7 @@ import (
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // Query limits of the HTTP API.
@@ -54,14 +55,24 @@ type severityJSON struct {
 	Levels   []string `json:"levels"`
 }
 
-func (s *Server) listLayers(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) listLayers(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok {
+		return
+	}
 	out := struct {
 		Epoch  string      `json:"epoch"`
 		Seq    uint64      `json:"seq"`
 		Layers []layerJSON `json:"layers"`
 	}{Epoch: s.store.Epoch(), Seq: s.store.Log().Last(), Layers: []layerJSON{}}
 	for _, l := range s.store.Layers() {
+		if !sc.SeesLayer(l.Name()) {
+			continue
+		}
 		info := l.Info()
+		if sc.AreaLimited() {
+			info.Features, info.Stale = countInScope(l, sc)
+		}
 		lj := layerJSON{Name: info.Name, Features: info.Features, Stale: info.Stale, TTLSeconds: info.TTL.Seconds()}
 		if !info.Updated.IsZero() {
 			u := info.Updated.UTC()
@@ -78,9 +89,22 @@ func (s *Server) listLayers(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// countInScope counts a layer's features (and stale ones) an area-limited
+// scope sees, so that a district centre's counts say nothing of the rest.
+func countInScope(l *layers.Layer, sc *access.Scope) (features, stale int) {
+	rect, _ := sc.Rect()
+	for _, f := range filterScope(l.InRect(nil, rect, 0), sc) {
+		features++
+		if f.Stale {
+			stale++
+		}
+	}
+	return features, stale
+}
+
 // features answers a bbox query, or a radius query with near and radius.
 func (s *Server) features(w http.ResponseWriter, r *http.Request) {
-	l := s.layer(w, r)
+	l, sc := s.scopedLayer(w, r)
 	if l == nil {
 		return
 	}
@@ -91,7 +115,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if near := q.Get("near"); near != "" {
-		s.featuresNear(w, l, near, q.Get("radius"), limit)
+		s.featuresNear(w, l, sc, near, q.Get("radius"), limit)
 		return
 	}
 	rect := geo.World
@@ -102,7 +126,18 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if code := q.Get("district"); code != "" {
-		s.featuresInDistrict(w, l, code, rect, limit)
+		s.featuresInDistrict(w, l, sc, code, rect, limit)
+		return
+	}
+	if sc.AreaLimited() {
+		clipped, ok := sc.Clip(rect)
+		if !ok {
+			writeCollection(w, nil, limit, nil)
+			return
+		}
+		// Unbounded within the scope's box: the limit applies after
+		// the exact scope test.
+		writeCollection(w, filterScope(l.InRect(nil, clipped, 0), sc), limit, nil)
 		return
 	}
 	fs := l.InRect(nil, rect, limit+1)
@@ -111,7 +146,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request) {
 
 // featuresInDistrict filters by the district the area tagger gave each
 // feature, searching only the district's bounding box.
-func (s *Server) featuresInDistrict(w http.ResponseWriter, l *layers.Layer, code string, rect geo.Rect, limit int) {
+func (s *Server) featuresInDistrict(w http.ResponseWriter, l *layers.Layer, sc *access.Scope, code string, rect geo.Rect, limit int) {
 	i := slices.IndexFunc(s.cfg.Districts, func(d District) bool { return d.Code == code })
 	if i < 0 {
 		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("district %q: unknown code (GET /api/v1/districts lists them)", code))
@@ -120,11 +155,11 @@ func (s *Server) featuresInDistrict(w http.ResponseWriter, l *layers.Layer, code
 	if b := s.cfg.Districts[i].Bounds; rect == geo.World {
 		rect = b
 	}
-	fs := filterDistrict(l.InRect(nil, rect, 0), code)
+	fs := filterScope(filterDistrict(l.InRect(nil, rect, 0), code), sc)
 	writeCollection(w, fs, limit, nil)
 }
 
-func (s *Server) featuresNear(w http.ResponseWriter, l *layers.Layer, near, radius string, limit int) {
+func (s *Server) featuresNear(w http.ResponseWriter, l *layers.Layer, sc *access.Scope, near, radius string, limit int) {
 	lon, lat, err := parseLonLat(near)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "near: "+err.Error())
@@ -135,13 +170,16 @@ func (s *Server) featuresNear(w http.ResponseWriter, l *layers.Layer, near, radi
 		writeError(w, http.StatusBadRequest, "bad_request", "radius: want metres in (0, 100000] with near=lon,lat")
 		return
 	}
-	hits := l.Within(lon, lat, m, limit+1)
-	writeHits(w, hits, limit)
+	n := limit + 1
+	if sc.AreaLimited() {
+		n = 0 // the limit applies after the scope test
+	}
+	writeHits(w, filterHits(l.Within(lon, lat, m, n), sc), limit)
 }
 
 // within answers POST with a GeoJSON Polygon or MultiPolygon body.
 func (s *Server) within(w http.ResponseWriter, r *http.Request) {
-	l := s.layer(w, r)
+	l, sc := s.scopedLayer(w, r)
 	if l == nil {
 		return
 	}
@@ -165,16 +203,20 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_geometry", "geometry: want a Polygon or MultiPolygon")
 		return
 	}
-	writeCollection(w, l.InArea(nil, area, limit+1), limit, nil)
+	n := limit + 1
+	if sc.AreaLimited() {
+		n = 0 // the limit applies after the scope test
+	}
+	writeCollection(w, filterScope(l.InArea(nil, area, n), sc), limit, nil)
 }
 
 func (s *Server) feature(w http.ResponseWriter, r *http.Request) {
-	l := s.layer(w, r)
+	l, sc := s.scopedLayer(w, r)
 	if l == nil {
 		return
 	}
 	f := l.Get(chi.URLParam(r, "id"))
-	if f == nil {
+	if f == nil || !sc.SeesFeature(f) { // out of scope: 404, not disclosed
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no entity %q in layer %q", chi.URLParam(r, "id"), l.Name()))
 		return
 	}
@@ -183,6 +225,10 @@ func (s *Server) feature(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	lon, err1 := strconv.ParseFloat(q.Get("lon"), 64)
 	lat, err2 := strconv.ParseFloat(q.Get("lat"), 64)
@@ -195,9 +241,15 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "k: "+err.Error())
 		return
 	}
-	names := s.layerNames()
+	names := slices.DeleteFunc(s.layerNames(), func(l string) bool { return !sc.SeesLayer(l) })
 	if ls := q.Get("layers"); ls != "" {
 		names = strings.Split(ls, ",")
+		for _, l := range names {
+			if !sc.SeesLayer(l) {
+				writeError(w, http.StatusForbidden, "out_of_scope", fmt.Sprintf("layer %q is outside your scope", l))
+				return
+			}
+		}
 	}
 	maxDist := 0.0
 	if md := q.Get("max_distance"); md != "" {
@@ -206,7 +258,43 @@ func (s *Server) nearest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeHits(w, s.store.Nearest(names, lon, lat, k, maxDist), k)
+	writeHits(w, s.nearestInScope(names, lon, lat, k, maxDist, sc), k)
+}
+
+// nearestInScope finds the k nearest features the scope sees: it asks for
+// more candidates, doubling, until k are seen or none are left.
+func (s *Server) nearestInScope(names []string, lon, lat float64, k int, maxDist float64, sc *access.Scope) []layers.Hit {
+	if !sc.AreaLimited() {
+		return s.store.Nearest(names, lon, lat, k, maxDist)
+	}
+	for n := k; ; n *= 2 {
+		hits := s.store.Nearest(names, lon, lat, n, maxDist)
+		exhausted := len(hits) < n
+		if hits = filterHits(hits, sc); len(hits) >= k || exhausted || n >= maxNearestScan {
+			return hits
+		}
+	}
+}
+
+// maxNearestScan bounds the candidates a scoped nearest query examines.
+const maxNearestScan = 1 << 16
+
+// scopedLayer resolves the {layer} URL parameter within the caller's
+// scope: 404 for an unknown layer, 403 for a layer outside the scope.
+func (s *Server) scopedLayer(w http.ResponseWriter, r *http.Request) (*layers.Layer, *access.Scope) {
+	sc, ok := scopeOf(w, r)
+	if !ok {
+		return nil, nil
+	}
+	l := s.layer(w, r)
+	if l == nil {
+		return nil, nil
+	}
+	if !sc.SeesLayer(l.Name()) {
+		writeError(w, http.StatusForbidden, "out_of_scope", fmt.Sprintf("layer %q is outside your scope", l.Name()))
+		return nil, nil
+	}
+	return l, sc
 }
 
 // layer resolves the {layer} URL parameter or answers 404.

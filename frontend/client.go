@@ -3,28 +3,34 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // client is one WebSocket connection. Three goroutines serve it: read takes
 // requests, work builds snapshots and registers with the hub, write drains
 // the send queue. Only write writes data frames.
 type client struct {
-	srv    *Server
-	conn   *websocket.Conn
-	queue  *sendQueue
-	subs   chan *subscription // latest-wins mailbox from read to work
-	resync chan struct{}      // from the hub: send a fresh snapshot
-	idle   chan struct{}      // from write: the queue is empty and no frame is in flight
-	busy   atomic.Bool        // write is writing a frame
-	gen    atomic.Uint64      // registration generation; older ones are ignored
-	ctx    context.Context    // cancelled when the client goes away
-	cancel context.CancelFunc
-	once   sync.Once
+	srv  *Server
+	conn *websocket.Conn
+	// principal is who opened the connection (authenticated once, at the
+	// upgrade); its scope filters every frame. nil only in benchmarks.
+	principal *access.Principal
+	queue     *sendQueue
+	subs      chan *subscription // latest-wins mailbox from read to work
+	resync    chan struct{}      // from the hub: send a fresh snapshot
+	idle      chan struct{}      // from write: the queue is empty and no frame is in flight
+	busy      atomic.Bool        // write is writing a frame
+	gen       atomic.Uint64      // registration generation; older ones are ignored
+	ctx       context.Context    // cancelled when the client goes away
+	cancel    context.CancelFunc
+	once      sync.Once
 
 	replayMu   sync.Mutex
 	replay     ReplaySession      // the running replay, nil when live
@@ -79,12 +85,18 @@ func (c *client) read() {
 	extend := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(cfg.PongTimeout)) }
 	_ = extend("")
 	c.conn.SetPongHandler(extend)
+	limit := newMessageBudget(cfg.MaxMessagesPerSecond, time.Now())
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			return
 		}
 		_ = extend("")
+		if !limit.take(time.Now()) {
+			c.srv.metrics.rateLimited.Inc()
+			c.reply(errorMessage("rate_limited", fmt.Sprintf("more than %d messages a second: message ignored", cfg.MaxMessagesPerSecond), ""))
+			continue
+		}
 		c.handle(data)
 	}
 }
@@ -101,6 +113,11 @@ func (c *client) handle(data []byte) {
 		if err != nil {
 			c.srv.metrics.badRequests.Inc()
 			c.reply(errorMessage("bad_request", err.Error(), m.ID))
+			return
+		}
+		if err := sub.limitTo(c.scope()); err != nil {
+			c.srv.metrics.badRequests.Inc()
+			c.reply(errorMessage("out_of_scope", err.Error(), m.ID))
 			return
 		}
 		c.stopReplay()
@@ -259,6 +276,36 @@ func (c *client) writeFrame(m outMsg) error {
 		c.srv.metrics.sent(m)
 	}
 	return err
+}
+
+// messageBudget is a token bucket of client messages: rate a second, up
+// to twice that at once. Only the reading goroutine uses it.
+type messageBudget struct {
+	rate, tokens float64
+	at           time.Time
+}
+
+func newMessageBudget(rate int, now time.Time) *messageBudget {
+	return &messageBudget{rate: float64(rate), tokens: 2 * float64(rate), at: now}
+}
+
+func (b *messageBudget) take(now time.Time) bool {
+	b.tokens = min(2*b.rate, b.tokens+now.Sub(b.at).Seconds()*b.rate)
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// scope is the client's scope; nil (unlimited) only for a client built
+// without a principal, which ServeWS never does.
+func (c *client) scope() *access.Scope {
+	if c.principal == nil {
+		return nil
+	}
+	return c.principal.Scope()
 }
 
 func quote(s string) string {

@@ -44,10 +44,15 @@ type districtJSON struct {
 // of features (and stale ones) per layer inside it, for per-district counts
 // on the wall. ?layers=a,b limits the layers counted.
 func (s *Server) districts(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok {
+		return
+	}
 	names := s.layerNames()
 	if ls := r.URL.Query().Get("layers"); ls != "" {
 		names = strings.Split(ls, ",")
 	}
+	rect, _ := sc.Rect()
 	byCode := map[string]*districtJSON{}
 	out := make([]*districtJSON, 0, len(s.cfg.Districts)+1)
 	for _, d := range s.cfg.Districts {
@@ -60,10 +65,10 @@ func (s *Server) districts(w http.ResponseWriter, r *http.Request) {
 	out = append(out, outside)
 	for _, name := range names {
 		l := s.store.Layer(name)
-		if l == nil {
-			continue
+		if l == nil || !sc.SeesLayer(name) {
+			continue // a layer outside the scope is not counted
 		}
-		for _, f := range l.InRect(nil, geo.World, 0) {
+		for _, f := range filterScope(l.InRect(nil, rect, 0), sc) {
 			dj := byCode[districtOf(f)]
 			if dj == nil {
 				dj = outside

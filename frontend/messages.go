@@ -8,6 +8,7 @@ import (
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // clientMessage is any message a client sends; Type selects the meaning.
@@ -41,6 +42,11 @@ type subscription struct {
 	gridZoom  int
 	cells     cellRange
 	props     *propSelection // nil: every property
+
+	// scope limits what the subscriber may see (nil: unlimited); scopeKey
+	// keeps clients of different scopes out of one shared frame.
+	scope    *access.Scope
+	scopeKey string
 }
 
 // key identifies subscriptions that see exactly the same diffs, so that
@@ -54,7 +60,7 @@ func (s *subscription) key() string {
 	if s.props != nil {
 		pk = s.props.key
 	}
-	return fmt.Sprintf("%v|%v|%d|%s", s.layers, s.bbox, gz, pk)
+	return fmt.Sprintf("%v|%v|%d|%s|%s", s.layers, s.bbox, gz, pk, s.scopeKey)
 }
 
 // clusters reports whether the subscription gets layer as clusters.
@@ -75,15 +81,19 @@ func (s *subscription) wants(layer string) bool {
 }
 
 // sees reports whether the subscription gets f as a raw feature: of a
-// layer it wants and does not cluster, inside its view.
+// layer it wants and does not cluster, inside its view and its scope.
 func (s *subscription) sees(f *layers.Feature) bool {
 	if f == nil || !s.wants(f.Layer) || s.clusters(f.Layer) {
 		return false
 	}
 	if f.Bounds.MinX == f.Bounds.MaxX && f.Bounds.MinY == f.Bounds.MaxY {
-		return s.bbox.ContainsPoint(f.Bounds.MinX, f.Bounds.MinY)
+		if !s.bbox.ContainsPoint(f.Bounds.MinX, f.Bounds.MinY) {
+			return false
+		}
+	} else if !geo.IntersectsRect(f.Geometry, s.bbox) {
+		return false
 	}
-	return geo.IntersectsRect(f.Geometry, s.bbox)
+	return s.scope == nil || s.scope.SeesFeature(f)
 }
 
 const maxSubscribedLayers = 64

@@ -17,6 +17,7 @@ type hubMetrics struct {
 	drops            *prometheus.CounterVec
 	resyncs          *prometheus.CounterVec
 	badRequests      prometheus.Counter
+	rateLimited      prometheus.Counter
 	rejectedUpgrades prometheus.Counter
 	tick             prometheus.Histogram
 	latency          prometheus.Histogram
@@ -35,6 +36,7 @@ func newHubMetrics(reg prometheus.Registerer, s *Server) *hubMetrics {
 		frames:           prometheus.NewCounter(prometheus.CounterOpts(opts("frames_sent_total", "Frames written to clients."))),
 		bytes:            prometheus.NewCounter(prometheus.CounterOpts(opts("bytes_sent_total", "Payload bytes written to clients."))),
 		badRequests:      prometheus.NewCounter(prometheus.CounterOpts(opts("bad_requests_total", "Client messages refused as malformed."))),
+		rateLimited:      prometheus.NewCounter(prometheus.CounterOpts(opts("rate_limited_total", "Client messages refused because the client sent more than MaxMessagesPerSecond."))),
 		rejectedUpgrades: prometheus.NewCounter(prometheus.CounterOpts(opts("rejected_upgrades_total", "WebSocket upgrades refused (bad handshake or origin)."))),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts(opts("drops_total",
 			"Frames dropped, by reason: slow_client (queue full; the client gets a fresh snapshot), write_failed.")), []string{"reason"}),
@@ -50,7 +52,7 @@ func newHubMetrics(reg prometheus.Registerer, s *Server) *hubMetrics {
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.clusterGrids, m.clusterCells, m.groups, m.diffs, m.snapshots, m.frames, m.bytes, m.drops, m.resyncs, m.badRequests, m.rejectedUpgrades, m.tick, m.latency,
+	reg.MustRegister(m.clusterGrids, m.clusterCells, m.groups, m.diffs, m.snapshots, m.frames, m.bytes, m.drops, m.resyncs, m.badRequests, m.rateLimited, m.rejectedUpgrades, m.tick, m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("clients", "Connected WebSocket clients.")), func() float64 { return float64(s.clientCount()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("queued_frames", "Frames waiting in all client send queues.")), func() float64 { return float64(m.queued.msgs.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("queued_bytes", "Bytes waiting in all client send queues.")), func() float64 { return float64(m.queued.bytes.Load()) }),

@@ -3,10 +3,32 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/danang-ioc/ioc/geo"
+	"github.com/danang-ioc/ioc/layers/access"
 )
+
+// checkReplayLayers confines a replay to a layer-limited scope as a
+// subscription is: a named layer outside it is refused, no layer means the
+// scope's layers.
+func checkReplayLayers(req *ReplayRequest, sc *access.Scope) error {
+	allowed := sc.Layers()
+	if allowed == nil {
+		return nil
+	}
+	if len(req.Layers) == 0 || slices.Contains(req.Layers, "*") {
+		req.Layers = allowed
+		return nil
+	}
+	for _, l := range req.Layers {
+		if !sc.SeesLayer(l) {
+			return fmt.Errorf("replay: layer %q is outside your scope", l)
+		}
+	}
+	return nil
+}
 
 // ReplayRequest is a client's request to replay history over its socket.
 type ReplayRequest struct {
@@ -69,6 +91,10 @@ func (c *client) startReplay(m *clientMessage) {
 		c.reply(errorMessage("unavailable", "replay is not available on this server", m.ID))
 		return
 	}
+	if c.principal != nil && !c.principal.Can(access.ReadHistory) {
+		c.reply(errorMessage("forbidden", "replay needs the permission read:history", m.ID))
+		return
+	}
 	req, err := parseReplay(m)
 	if err != nil {
 		c.srv.metrics.badRequests.Inc()
@@ -81,9 +107,31 @@ func (c *client) startReplay(m *clientMessage) {
 		c.reply(errorMessage("bad_request", "replay: "+err.Error(), m.ID))
 		return
 	}
+	sc := c.scope()
+	if sc != nil {
+		if err := checkReplayLayers(&req, sc); err != nil {
+			c.reply(errorMessage("out_of_scope", err.Error(), m.ID))
+			return
+		}
+		if r, ok := sc.Rect(); ok {
+			// The history store searches less; the filter below is exact.
+			if req.BBox == (geo.Rect{}) {
+				req.BBox = r
+			} else if req.BBox, ok = sc.Clip(req.BBox); !ok {
+				req.BBox = r
+			}
+		}
+	}
+	filter := newReplayFilter(access.Unlimited())
+	if sc != nil {
+		filter = newReplayFilter(sc)
+	}
 	c.leaveLive()
 	c.stopReplay()
 	send := func(frame []byte) bool {
+		if frame = filter.frame(frame); frame == nil {
+			return true // not a frame the filter could read: dropped
+		}
 		if sel != nil {
 			frame = selectInFrame(frame, sel)
 		}

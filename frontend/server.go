@@ -38,6 +38,10 @@ type Config struct {
 	PongTimeout  time.Duration
 	// MaxMessageBytes bounds a client's message. Default 64 KiB.
 	MaxMessageBytes int64
+	// MaxMessagesPerSecond bounds how fast a client may send messages (a
+	// subscribe costs a snapshot); a burst of twice as many is allowed,
+	// messages over it get the error rate_limited. Default 20.
+	MaxMessagesPerSecond int
 	// MaxSnapshotFeatures caps one snapshot; beyond it the snapshot is
 	// marked truncated. Default 500000.
 	MaxSnapshotFeatures int
@@ -68,6 +72,7 @@ func (c *Config) defaults() {
 	setDefault(&c.PingInterval, 20*time.Second)
 	setDefault(&c.PongTimeout, 60*time.Second)
 	setDefault(&c.MaxMessageBytes, 64<<10)
+	setDefault(&c.MaxMessagesPerSecond, 20)
 	setDefault(&c.MaxSnapshotFeatures, 500000)
 }
 
@@ -76,6 +81,11 @@ func setDefault[T int | int64 | time.Duration](v *T, def T) {
 		*v = def
 	}
 }
+
+// Subprotocol is the WebSocket subprotocol of the push protocol. A client
+// may offer it with "ioc.bearer.<token>" to authenticate; the server
+// answers with it alone.
+const Subprotocol = "ioc.v1"
 
 // Server accepts WebSocket clients and owns the hub that feeds them.
 type Server struct {
@@ -105,6 +115,9 @@ func NewServer(cfg Config, store *layers.Store, reg prometheus.Registerer, log *
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,
 		CheckOrigin:     s.checkOrigin,
+		// Answer the protocol name a browser offers next to its token
+		// subprotocol (docs/SECURITY.md): never echo the token one.
+		Subprotocols: []string{Subprotocol},
 	}
 	return s
 }
@@ -121,12 +134,18 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	p, ok := principalOf(w, r)
+	if !ok {
+		s.metrics.rejectedUpgrades.Inc()
+		return
+	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.metrics.rejectedUpgrades.Inc()
 		return // the upgrader has answered
 	}
 	c := newClient(s, conn)
+	c.principal = p
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/twpayne/go-geom"
 
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // Places in Da Nang used by the tests.
@@ -35,6 +37,27 @@ type testEnv struct {
 	srv   *Server
 	http  *httptest.Server
 	reg   *prometheus.Registry
+	// principals are the callers a test may act as, by the header
+	// X-Test-Principal (the auth middleware's stand-in); without the
+	// header a request is the unlimited demo admin, with an unknown name
+	// it has no principal at all.
+	principals map[string]*access.Principal
+}
+
+// asPrincipal plays the auth middleware: it puts the principal the test
+// named into the request's context.
+func (e *testEnv) asPrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.Header.Get("X-Test-Principal")
+		if name == "" {
+			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), access.Demo())))
+			return
+		}
+		if p := e.principals[name]; p != nil {
+			r = r.WithContext(access.WithPrincipal(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func newTestEnv(t *testing.T, cfg Config, lc layers.Config) *testEnv {
@@ -45,9 +68,12 @@ func newTestEnv(t *testing.T, cfg Config, lc layers.Config) *testEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = srv.Run(ctx); close(done) }()
+	e := &testEnv{store: store, srv: srv, reg: reg, principals: map[string]*access.Principal{}}
 	r := chi.NewRouter()
+	r.Use(e.asPrincipal)
 	r.Route("/api/v1", srv.Routes)
 	hs := httptest.NewServer(r)
+	e.http = hs
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
@@ -56,7 +82,7 @@ func newTestEnv(t *testing.T, cfg Config, lc layers.Config) *testEnv {
 		cancel()
 		<-done
 	})
-	return &testEnv{store: store, srv: srv, http: hs, reg: reg}
+	return e
 }
 
 func (e *testEnv) apply(t *testing.T, layer, id string, pos []float64, props string) {
@@ -100,6 +126,7 @@ type testClient struct {
 
 	mu     sync.Mutex
 	msgs   []wsMsg
+	raws   [][]byte // msgs as sent
 	state  map[string]featureHead
 	epoch  string
 	seq    uint64
@@ -108,8 +135,19 @@ type testClient struct {
 
 func (e *testEnv) dial(t *testing.T) *testClient {
 	t.Helper()
+	return e.dialAs(t, "")
+}
+
+// dialAs connects as the named principal of e.principals ("" for the
+// unlimited demo admin).
+func (e *testEnv) dialAs(t *testing.T, principal string) *testClient {
+	t.Helper()
 	url := "ws" + strings.TrimPrefix(e.http.URL, "http") + "/api/v1/ws"
-	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+	h := http.Header{}
+	if principal != "" {
+		h.Set("X-Test-Principal", principal)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(url, h)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -135,6 +173,7 @@ func (c *testClient) readLoop() {
 		}
 		c.mu.Lock()
 		c.msgs = append(c.msgs, m)
+		c.raws = append(c.raws, data)
 		c.applyLocked(m)
 		c.mu.Unlock()
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // HTTP limits.
@@ -40,6 +41,10 @@ type api struct {
 }
 
 func (a *api) history(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok || !layerInScope(w, sc, chi.URLParam(r, "layer")) {
+		return
+	}
 	q := r.URL.Query()
 	from, err1 := parseTime(q, "from", time.Time{})
 	to, err2 := parseTime(q, "to", time.Time{})
@@ -53,10 +58,20 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "history_unavailable", err.Error())
 		return
 	}
+	if !sc.IsUnlimited() {
+		if recs = filterHistory(recs, sc); len(recs) == 0 {
+			notInScope(w, chi.URLParam(r, "layer"), chi.URLParam(r, "id"))
+			return
+		}
+	}
 	writeJSON(w, recs)
 }
 
 func (a *api) series(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok || !layerInScope(w, sc, chi.URLParam(r, "layer")) {
+		return
+	}
 	q := r.URL.Query()
 	to, err1 := parseTime(q, "to", a.now())
 	from, err2 := parseTime(q, "from", to.Add(-DefaultSeriesWindow))
@@ -79,6 +94,9 @@ func (a *api) series(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("step: more than %d buckets from from to to", MaxSeriesBuckets))
 		return
 	}
+	if !a.seriesInScope(w, r, sc, from, to) {
+		return
+	}
 	b, err := a.store.Series(r.Context(), chi.URLParam(r, "layer"), chi.URLParam(r, "id"), q.Get("property"), from, to, step)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "history_unavailable", err.Error())
@@ -87,7 +105,32 @@ func (a *api) series(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, b)
 }
 
+// seriesInScope answers 404 unless the scope sees every state of the
+// entity in [from, to): a bucket aggregates them all, so one state outside
+// the scope would leak into it. Fixed sensors are either in or out.
+func (a *api) seriesInScope(w http.ResponseWriter, r *http.Request, sc *access.Scope, from, to time.Time) bool {
+	if !sc.AreaLimited() {
+		return true
+	}
+	layer, id := chi.URLParam(r, "layer"), chi.URLParam(r, "id")
+	recs, err := a.store.History(r.Context(), layer, id, from, to, MaxHistoryLimit)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "history_unavailable", err.Error())
+		return false
+	}
+	n := len(recs)
+	if n == 0 || n == MaxHistoryLimit || len(filterHistory(recs, sc)) != n {
+		notInScope(w, layer, id)
+		return false
+	}
+	return true
+}
+
 func (a *api) state(w http.ResponseWriter, r *http.Request) {
+	sc, ok := scopeOf(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	if q.Get("at") == "" {
 		writeError(w, http.StatusBadRequest, "bad_request", "at: required, an RFC 3339 time")
@@ -106,13 +149,19 @@ func (a *api) state(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("layers"); v != "" {
 		names = strings.Split(v, ",")
 	}
+	if names, ok = stateLayers(w, sc, names); !ok {
+		return
+	}
+	if box, ok = sc.Clip(box); !ok {
+		box = geo.Rect{} // disjoint from the scope: nothing it may see
+	}
 	recs, err := a.store.StateAt(r.Context(), at, names, box)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "history_unavailable", err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
-	_, _ = w.Write(AppendFeatureCollection(nil, at, recs))
+	_, _ = w.Write(AppendFeatureCollection(nil, at, filterState(recs, sc)))
 }
 
 // AppendFeatureCollection encodes records as the live API encodes features

@@ -12,12 +12,20 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/danang-ioc/ioc/layers/access"
 	"github.com/danang-ioc/ioc/replay"
 	"github.com/danang-ioc/ioc/replay/embedded"
 	"github.com/danang-ioc/ioc/replay/replaytest"
 )
 
 func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	return newServerAs(t, access.Demo())
+}
+
+// newServerAs serves the history routes to requests made as p (nil: no
+// principal), standing in for the auth middleware.
+func newServerAs(t *testing.T, p *access.Principal) *httptest.Server {
 	t.Helper()
 	s, err := embedded.Open(t.TempDir())
 	if err != nil {
@@ -35,6 +43,14 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if p != nil {
+				req = req.WithContext(access.WithPrincipal(req.Context(), p))
+			}
+			next.ServeHTTP(w, req)
+		})
+	})
 	r.Route("/api/v1", func(r chi.Router) { replay.Routes(r, s) })
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

@@ -34,6 +34,9 @@ const (
 	ReasonInvalidTime       Reason = "invalid_time"
 	ReasonFutureTime        Reason = "future_time"
 	ReasonInvalidProperties Reason = "invalid_properties"
+	// ReasonOutOfScope: the sender may not write this layer, or this
+	// place (docs/SECURITY.md, ingest).
+	ReasonOutOfScope Reason = "out_of_scope"
 )
 
 // Reasons lists every Reason, so metrics can show them at zero.
@@ -41,7 +44,7 @@ var Reasons = []Reason{
 	ReasonInvalidJSON, ReasonInvalidUTF8, ReasonMissingLayer, ReasonInvalidLayer,
 	ReasonMissingID, ReasonInvalidID, ReasonUnknownOp, ReasonMissingGeometry,
 	ReasonInvalidGeometry, ReasonUnsupportedGeom, ReasonOutOfRange, ReasonSwapped,
-	ReasonInvalidTime, ReasonFutureTime, ReasonInvalidProperties,
+	ReasonInvalidTime, ReasonFutureTime, ReasonInvalidProperties, ReasonOutOfScope,
 }
 
 // EventError says why one event was refused and where: Path is a JSON path

@@ -7,7 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // LayerSpec declares a layer a module owns: its public name, how often its
@@ -194,7 +196,15 @@ func NewIntake(proc Processor, bus Bus) *Intake {
 
 // Submit processes a decoded batch and publishes what remains. Refused
 // events join b.Rejected; on a bus error nothing was applied.
+//
+// When ctx carries a principal (every HTTP source, behind the auth
+// middleware), each event is first checked against it (authorize); a
+// context without one is an internal source: MQTT, whose feeds the
+// broker's ACL authorises, and the simulator.
 func (in *Intake) Submit(ctx context.Context, b *Batch) error {
+	if p, ok := access.FromContext(ctx); ok {
+		authorizeBatch(p, b)
+	}
 	in.process(b)
 	if len(b.Events) == 0 {
 		return nil
@@ -209,6 +219,53 @@ func (in *Intake) SubmitEvents(ctx context.Context, events []layers.Event) (*Bat
 		b.Indexes[i] = i
 	}
 	return b, in.Submit(ctx, b)
+}
+
+// authorizeBatch moves the events p may not write to the batch's
+// rejections, each with its own reason: one refused event does not refuse
+// the batch.
+func authorizeBatch(p *access.Principal, b *Batch) {
+	if p.Scope().IsUnlimited() && p.Can(access.Ingest) {
+		return
+	}
+	kept := 0
+	for i, ev := range b.Events {
+		if err := authorize(p, ev); err != nil {
+			b.Rejected = append(b.Rejected, Rejection{Index: b.Indexes[i], Line: b.line(i), Reason: err.Reason, Error: err.Error()})
+			continue
+		}
+		b.Events[kept], b.Indexes[kept] = ev, b.Indexes[i]
+		if i < len(b.lines) {
+			b.lines[kept] = b.lines[i]
+		}
+		kept++
+	}
+	clear(b.Events[kept:])
+	b.Events, b.Indexes = b.Events[:kept], b.Indexes[:kept]
+	if kept < len(b.lines) {
+		b.lines = b.lines[:kept]
+	}
+	slices.SortStableFunc(b.Rejected, func(x, y Rejection) int { return x.Index - y.Index })
+}
+
+// authorize checks one event against the sender: the ingest permission,
+// the layer, and with an area-limited scope the geometry. A delete carries
+// no geometry to check, so an area-limited sender may not delete: it would
+// otherwise remove entities anywhere in the layer.
+func authorize(p *access.Principal, ev layers.Event) *EventError {
+	switch {
+	case !p.Can(access.Ingest):
+		return eventErrorf(ReasonOutOfScope, "", "%s may not send events (needs the permission ingest)", p.Actor())
+	case !p.CanIngest(ev.Layer):
+		return eventErrorf(ReasonOutOfScope, "layer", "layer %s is outside the ingest scope of %s", Quote(ev.Layer), p.Actor())
+	case !p.Scope().AreaLimited():
+		return nil
+	case ev.Op == layers.OpDelete || ev.Geometry == nil:
+		return eventErrorf(ReasonOutOfScope, "op", "%s is limited to areas and may not delete entities", p.Actor())
+	case !p.Scope().Sees(geo.BoundsOf(ev.Geometry), ev.Geometry):
+		return eventErrorf(ReasonOutOfScope, "geometry", "the geometry is outside the area scope of %s", p.Actor())
+	}
+	return nil
 }
 
 // process runs the batch's events through the modules, moving refused ones

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/danang-ioc/ioc/geo"
+	"github.com/danang-ioc/ioc/layers/incidents"
 	"github.com/danang-ioc/ioc/streams"
 	"github.com/danang-ioc/ioc/streams/mqtt"
 )
@@ -38,8 +40,10 @@ type Config struct {
 	WSQueueBytes     int
 	WSWriteTimeout   time.Duration
 	WSMaxSnapshot    int
+	ClusterZoom      string
 	AllowedOrigins   string
 	ReadHeaderTimout time.Duration
+	ReadTimeout      time.Duration
 
 	Sim      bool
 	SimSeed  int64
@@ -52,11 +56,36 @@ type Config struct {
 	ClickHouseUser     string
 	ClickHousePassword string
 	KeyframeInterval   time.Duration
+	HistoryWriter      bool
 
 	Areas        string
 	MQTT         string
 	MQTTTopics   string
 	MQTTClientID string
+
+	WebDir   string
+	MapStyle string
+
+	ZoneSummaryInterval time.Duration
+	ZoneEventTTL        time.Duration
+	CAPSender           string
+
+	Rules string
+
+	// Security (security.go, docs/SECURITY.md).
+	Demo             bool
+	SecureCookies    bool
+	TLSCert          string
+	TLSKey           string
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRedirectURL  string
+	OIDCRolesClaim   string
+	OIDCRoleMap      string
+	OIDCAreasClaim   string
+	IngestRate       float64
+	IngestBurst      int
 }
 
 // define registers every flag with its default and help text; the help
@@ -82,8 +111,10 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.IntVar(&c.WSQueueBytes, "ws-queue-bytes", 16<<20, "bytes a WebSocket client may have queued before it is resynchronised")
 	fs.DurationVar(&c.WSWriteTimeout, "ws-write-timeout", 10*time.Second, "longest a WebSocket frame write may take before the client is dropped")
 	fs.IntVar(&c.WSMaxSnapshot, "ws-max-snapshot", 500000, "most features in one WebSocket snapshot (the rest is marked truncated)")
+	fs.StringVar(&c.ClusterZoom, "cluster-zoom", "", "per-layer cluster zoom overriding the modules' defaults, e.g. lighting.lamps=14,traffic.signals=0: below that map zoom a WebSocket subscription with a zoom gets the layer as server-computed clusters; 0 never clusters")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated browser origins allowed on the WebSocket besides the server's own; * allows any")
 	fs.DurationVar(&c.ReadHeaderTimout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", time.Minute, "time a client has to send a whole request, body included (a slow sender is cut off)")
 
 	fs.BoolVar(&c.Sim, "sim", true, "run the Da Nang simulator as a data source (turn off with --sim=false when real feeds are connected)")
 	fs.Int64Var(&c.SimSeed, "sim-seed", 1, "simulator seed: the same seed gives the same city and the same events")
@@ -95,10 +126,18 @@ func (c *Config) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
 	fs.StringVar(&c.ClickHousePassword, "clickhouse-password", "", "ClickHouse password (prefer the environment variable to the flag)")
 	fs.DurationVar(&c.KeyframeInterval, "keyframe-interval", 10*time.Minute, "how often history writes a keyframe (full state) so that seeking and restart read only from the nearest one")
+	fs.BoolVar(&c.HistoryWriter, "history-writer", true, "write the live changes to history; false keeps history read-only (restore, queries and replay still work): for measuring the writer's cost, or a replica reading another's history")
 	fs.StringVar(&c.Areas, "areas", "", "comma-separated GeoJSON files of administrative areas loaded over the embedded districts and wards (a feature with the same code replaces the embedded one)")
 	fs.StringVar(&c.MQTT, "mqtt", "", "MQTT 5 broker to take events from, e.g. tcp://127.0.0.1:1883 (empty: no MQTT)")
 	fs.StringVar(&c.MQTTTopics, "mqtt-topics", "ioc/#", "comma-separated MQTT topic filters; topics follow ioc/<layer>/<id>")
+	fs.StringVar(&c.WebDir, "web-dir", "", "serve the map application from this directory instead of the embedded copy (development; e.g. frontend/web/static)")
+	fs.StringVar(&c.MapStyle, "map-style", "", "MapLibre style URL for the map's base layer when a tile server is available; empty draws the built-in offline base map")
+	fs.DurationVar(&c.ZoneSummaryInterval, "zone-summary-interval", time.Second, "least time between two writes of one zone's live summary to its ioc.zones feature (a storm inside a zone does not flood the push)")
+	fs.DurationVar(&c.ZoneEventTTL, "zone-event-ttl", 15*time.Minute, "how long an enter or leave event stays on layer ioc.zone_events")
+	fs.StringVar(&c.Rules, "rules", "", "YAML file of incident rules replacing the embedded defaults (docs/INCIDENTS.md; start from layers/incidents/rules.default.yaml)")
+	fs.StringVar(&c.CAPSender, "cap-sender", "ioc@danang.gov.vn", "sender of the CAP alerts exported for incidents and zones (GET /api/v1/incidents/{id}/cap, /zones/{id}/cap)")
 	fs.StringVar(&c.MQTTClientID, "mqtt-client-id", "", "MQTT client id, stable across restarts so the broker keeps the session (default iocd-<hostname>)")
+	c.defineSecurity(fs)
 }
 
 // envName is the environment twin of a flag.
@@ -134,7 +173,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 }
 
 func usage(fs *flag.FlagSet, out io.Writer) {
-	fmt.Fprintf(out, "iocd: the Da Nang Intelligent Operation Center server\n\nFlags (each also read from its environment variable):\n")
+	fmt.Fprintf(out, "iocd: the Da Nang Intelligent Operation Center server\n\n")
+	fmt.Fprintf(out, "Usage:\n  iocd [flags]              run the server\n  iocd checkconfig [flags]  validate the configuration (flags and IOC_ environment) without starting\n\n")
+	fmt.Fprintf(out, "Flags (each also read from its environment variable):\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		fmt.Fprintf(out, "  --%s  (%s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
 	})
@@ -146,6 +187,17 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.layerTTLs(); err != nil {
 		return fmt.Errorf("--layer-ttl: %w", err)
+	}
+	if _, err := c.clusterZooms(); err != nil {
+		return fmt.Errorf("--cluster-zoom: %w", err)
+	}
+	if c.CAPSender == "" || strings.ContainsAny(c.CAPSender, " \t,<&") {
+		return fmt.Errorf("--cap-sender %q: CAP senders are non-empty, without spaces, commas, < or &", c.CAPSender)
+	}
+	if c.Rules != "" {
+		if _, err := incidents.LoadRules(c.Rules); err != nil {
+			return fmt.Errorf("--rules: %w", err)
+		}
 	}
 	if _, err := c.logLevel(); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -163,6 +215,9 @@ func (c *Config) validate() error {
 		if err := c.mqttConfig().Validate(); err != nil {
 			return fmt.Errorf("--mqtt: %w", err)
 		}
+	}
+	if err := c.validateSecurity(); err != nil {
+		return err
 	}
 	if c.MaxBody <= 0 || c.MaxBatch <= 0 || c.ChangeLog <= 0 || c.PushInterval <= 0 {
 		return fmt.Errorf("--max-body, --max-batch, --change-log and --push-interval must be positive")
@@ -195,6 +250,24 @@ func (c *Config) layerTTLs() (map[string]time.Duration, error) {
 			return nil, fmt.Errorf("%q: want a positive duration such as 90s or 15m", part)
 		}
 		out[name] = d
+	}
+	return out, nil
+}
+
+// clusterZooms parses "layer=zoom,..." into a map; zoom is an integer in
+// [0, 24], 0 meaning never cluster.
+func (c *Config) clusterZooms() (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range splitList(c.ClusterZoom) {
+		name, z, ok := strings.Cut(part, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q: want layer=zoom", part)
+		}
+		n, err := strconv.Atoi(z)
+		if err != nil || n < 0 || n > 24 {
+			return nil, fmt.Errorf("%q: want an integer map zoom in [0, 24] (0: never cluster)", part)
+		}
+		out[name] = n
 	}
 	return out, nil
 }

@@ -27,8 +27,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/danang-ioc/ioc/frontend"
+	"github.com/danang-ioc/ioc/frontend/auth"
 	"github.com/danang-ioc/ioc/geo/areas"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
+	"github.com/danang-ioc/ioc/layers/zones"
 	"github.com/danang-ioc/ioc/replay"
 	"github.com/danang-ioc/ioc/replay/clickhouse"
 	"github.com/danang-ioc/ioc/replay/embedded"
@@ -40,11 +43,18 @@ import (
 	"github.com/danang-ioc/ioc/streams/mqtt"
 	"github.com/danang-ioc/ioc/streams/ngsi"
 	"github.com/danang-ioc/ioc/streams/open311"
+	"github.com/danang-ioc/ioc/streams/response"
 	"github.com/danang-ioc/ioc/streams/sim"
 	"github.com/danang-ioc/ioc/streams/traffic"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "checkconfig" {
+		os.Exit(checkConfig(os.Args[2:], os.Getenv, os.Stdout))
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "users" || os.Args[1] == "tokens") {
+		os.Exit(runAdmin(os.Args[1:], defaultAdminIO()))
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -80,7 +90,14 @@ type app struct {
 	history       replay.Store
 	historyWriter *replay.Writer
 	mqtt          *mqtt.Source
+	zones         *zoneParts       // zones, CAP in and out (zones.go)
+	incidents     *incidentParts   // incident rules and workflow (incidents.go)
+	web           http.Handler     // the map application at /
+	areaRoutes    func(chi.Router) // GET /api/v1/areas/...
 	http          *http.Server
+	auth          *auth.Auth     // authentication and audit (security.go)
+	authStore     *auth.Store    // users and tokens; nil in the demo mode
+	limiter       *ingestLimiter // per-token ingest rate
 	ready         atomic.Bool
 	workers       sync.WaitGroup
 }
@@ -91,6 +108,10 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := a.openAuth(); err != nil {
+		return nil, err
+	}
+	a.limiter = newIngestLimiter(cfg.IngestRate, cfg.IngestBurst, a.reg)
 	set, err := areas.DefaultWith(cfg.areaFiles()...)
 	if err != nil {
 		return nil, fmt.Errorf("areas: %w", err)
@@ -105,6 +126,12 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	bus := streams.NewLocalBus(func(events []layers.Event) { a.store.Apply(events) })
 	a.intake = streams.NewIntake(mods, bus)
+	if err := a.openZones(set); err != nil {
+		return nil, err
+	}
+	if err := a.openIncidents(set); err != nil {
+		return nil, err
+	}
 	a.decoder = streams.NewDecoder(cfg.decoderConfig())
 	dc := cfg.decoderConfig()
 	a.ingest = streams.NewIngest(streams.IngestConfig{
@@ -126,16 +153,35 @@ func newApp(cfg *Config, log *slog.Logger) (*app, error) {
 	a.push = frontend.NewServer(frontend.Config{
 		Tick: cfg.PushInterval, QueueMessages: cfg.WSQueueFrames, QueueBytes: cfg.WSQueueBytes,
 		WriteTimeout: cfg.WSWriteTimeout, MaxSnapshotFeatures: cfg.WSMaxSnapshot, AllowedOrigins: cfg.origins(),
-		Districts: districts(set), Replayer: a.replayer,
+		Districts: districts(set), Replayer: a.replayer, Clusters: clusterSpecs(cfg, mods.Specs()),
 	}, a.store, a.reg, log.With("component", "push"))
+	if err := a.openWeb(); err != nil {
+		return nil, err
+	}
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimout,
-		ReadTimeout:       time.Minute,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      2 * time.Minute, // a WebSocket clears it on upgrade
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// openWeb prepares the map application (embedded, or from --web-dir) and
+// the area files it draws the base map from.
+func (a *app) openWeb() error {
+	var err error
+	if a.web, err = frontend.WebApp(frontend.WebConfig{Dir: a.cfg.WebDir, MapStyle: a.cfg.MapStyle}); err != nil {
+		return fmt.Errorf("web app: %w", err)
+	}
+	a.areaRoutes, err = frontend.AreaRoutes(frontend.AreaFiles{FS: areas.Files(),
+		Districts: "districts.geojson", Wards: "wards_2025_points.geojson", Boundary: "city_boundary.geojson"})
+	if err != nil {
+		return fmt.Errorf("web app: %w", err)
+	}
+	return nil
 }
 
 // openHistory opens the history store (ClickHouse when --clickhouse is
@@ -167,8 +213,11 @@ func (a *app) openHistory() error {
 	if n > 0 {
 		a.log.Info("live layers restored from history", "entities", n)
 	}
-	a.historyWriter, err = replay.NewWriter(replay.WriterConfig{DataDir: dir, StartAfter: after, KeyframeEvery: a.cfg.KeyframeInterval},
-		a.store, a.history, a.reg, a.log.With("component", "history"))
+	wcfg := replay.WriterConfig{DataDir: dir, StartAfter: after, KeyframeEvery: a.cfg.KeyframeInterval}
+	if a.cfg.ClickHouse != "" {
+		wcfg = clickhouse.TuneWriter(wcfg)
+	}
+	a.historyWriter, err = replay.NewWriter(wcfg, a.store, a.history, a.reg, a.log.With("component", "history"))
 	if err != nil {
 		_ = a.history.Close()
 		return fmt.Errorf("history writer: %w", err)
@@ -182,7 +231,8 @@ func (a *app) replayer(req frontend.ReplayRequest, send func([]byte) bool) front
 		send, replay.RealClock())
 }
 
-// newModules builds the five city modules with the area tagger.
+// newModules builds the five city modules and the response teams' module
+// with the area tagger.
 func newModules(set *areas.Set) (*streams.Modules, error) {
 	return streams.NewModules(areas.NewTagger(set),
 		traffic.New(traffic.Config{}),
@@ -190,6 +240,7 @@ func newModules(set *areas.Set) (*streams.Modules, error) {
 		lighting.New(lighting.Config{}),
 		flooding.New(flooding.Config{}),
 		feedback.New(feedback.Config{}),
+		response.New(response.Config{}),
 	)
 }
 
@@ -201,6 +252,23 @@ func districts(set *areas.Set) []frontend.District {
 	return out
 }
 
+// clusterSpecs gives the push each module layer's cluster zoom and
+// severity ranking; --cluster-zoom overrides the zoom per layer.
+func clusterSpecs(cfg *Config, specs []streams.LayerSpec) map[string]frontend.ClusterSpec {
+	out := make(map[string]frontend.ClusterSpec, len(specs))
+	for _, s := range specs {
+		sev := s.Severity
+		out[s.Name] = frontend.ClusterSpec{Zoom: s.ClusterZoom, Property: sev.Property, Levels: sev.Levels, Values: sev.Values, Bands: sev.Bands}
+	}
+	zooms, _ := cfg.clusterZooms()
+	for name, z := range zooms {
+		spec := out[name]
+		spec.Zoom = z
+		out[name] = spec
+	}
+	return out
+}
+
 // layerConfig gives each module layer its staleness from the module's
 // declared reporting interval; --layer-ttl overrides per layer.
 func layerConfig(cfg *Config, specs []streams.LayerSpec) layers.Config {
@@ -208,6 +276,7 @@ func layerConfig(cfg *Config, specs []streams.LayerSpec) layers.Config {
 	for _, s := range specs {
 		lc.Layers[s.Name] = layers.LayerConfig{TTL: s.StaleAfter}
 	}
+	neverStale(lc.Layers, zones.LayerZones, zones.LayerEvents) // written by the zone engine (zones.go)
 	ttls, _ := cfg.layerTTLs()
 	for name, ttl := range ttls {
 		lc.Layers[name] = layers.LayerConfig{TTL: ttl}
@@ -215,21 +284,54 @@ func layerConfig(cfg *Config, specs []streams.LayerSpec) layers.Config {
 	return lc
 }
 
+// routes is the router: /healthz, /readyz and the web app's static files
+// (which hold no data) are public; every other route is behind the auth
+// middleware and needs the permission of the role table in
+// docs/SECURITY.md (tested route by route in security_test.go).
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(middleware.Recoverer, securityHeaders(a.cfg.MapStyle, a.cfg.TLSCert != ""))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", a.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Handle("/events", a.ingest)
+	r.Get("/*", a.web.ServeHTTP)
+	r.Head("/*", a.web.ServeHTTP)
+	r.Group(func(r chi.Router) {
+		r.Use(a.auth.Middleware)
+		r.With(a.auth.Require(access.ReadMetrics)).Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+		r.Route("/api/v1", a.apiRoutes)
+		a.ingestGroup(r, access.ReadLive, a.open311.Routes)
+		a.ingestGroup(r, access.Ingest, a.ngsi.Routes)
+	})
+	return r
+}
+
+// apiRoutes mounts /api/v1, each group with its permissions.
+func (a *app) apiRoutes(r chi.Router) {
+	a.auth.Routes(r)
+	a.ingestGroup(r, access.Ingest, func(r chi.Router) { r.Handle("/events", a.ingest) })
+	a.ingestGroup(r, access.Ingest, a.zones.capIn.Routes)
+	r.Group(func(r chi.Router) {
+		r.Use(a.auth.Require(access.ReadLive))
 		a.push.Routes(r)
+		a.areaRoutes(r)
+		a.zones.capOut.Routes(r)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(a.auth.Require(access.Configure), a.audited("sim_control"))
 		a.simRoutes(r)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(a.byMethod(access.ReadLive, access.ManageZones), a.audited("zone_change"))
+		a.zones.engine.Routes(r)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(a.byMethod(access.ReadLive, access.ActIncidents), a.audited("incident_action"))
+		a.incidentRoutes(r)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(a.auth.Require(access.ReadHistory))
 		replay.Routes(r, a.history)
 	})
-	a.open311.Routes(r)
-	a.ngsi.Routes(r)
-	return r
 }
 
 func (a *app) readyz(w http.ResponseWriter, _ *http.Request) {
@@ -258,8 +360,13 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	a.start(bg, "push hub", a.push.Run)
+	a.start(bg, "auth housekeeping", a.auth.Run)
 	a.start(bg, "staleness sweeper", a.store.Run)
-	a.start(bg, "history writer", a.historyWriter.Run)
+	a.startZones(bg)
+	a.startIncidents(bg)
+	if a.cfg.HistoryWriter {
+		a.start(bg, "history writer", a.historyWriter.Run)
+	}
 	if a.mqtt != nil {
 		a.start(bg, "mqtt source", a.mqtt.Run)
 	}
@@ -272,9 +379,9 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 		}
 	}
 	served := make(chan error, 1)
-	go func() { served <- a.http.Serve(ln) }()
+	go func() { served <- a.serve(ln) }()
 	a.ready.Store(true)
-	log.Info("iocd ready", "addr", ln.Addr().String(), "epoch", a.store.Epoch(), "data_dir", cfg.DataDir)
+	log.Info("iocd ready", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "demo", cfg.Demo, "epoch", a.store.Epoch(), "data_dir", cfg.DataDir)
 
 	select {
 	case <-ctx.Done():
@@ -282,6 +389,7 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) er
 		stopBG()
 		a.workers.Wait()
 		_ = a.history.Close()
+		_ = a.closeAuth()
 		return fmt.Errorf("http server: %w", err)
 	}
 	return a.shutdown(stopBG)
@@ -316,6 +424,9 @@ func (a *app) shutdown(stopBG context.CancelFunc) error {
 	a.workers.Wait() // the history writer stores or spools what it holds first
 	if err := a.history.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("history close: %w", err))
+	}
+	if err := a.closeAuth(); err != nil {
+		errs = append(errs, fmt.Errorf("auth store close: %w", err))
 	}
 	a.log.Info("stopped")
 	return errors.Join(errs...)

@@ -44,6 +44,26 @@ func TestConfigFlagsEnvAndDefaults(t *testing.T) {
 	}
 }
 
+func TestClusterZoomOverridesTheModules(t *testing.T) {
+	c, err := parseConfig([]string{"--cluster-zoom", "lighting.lamps=14,traffic.signals=0,environment.air=9"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := newModules(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := clusterSpecs(c, mods.Specs())
+	for layer, want := range map[string]int{"lighting.lamps": 14, "traffic.signals": 0, "environment.air": 9, "feedback.reports": 13} {
+		if got := specs[layer].Zoom; got != want {
+			t.Errorf("%s: cluster zoom %d, want %d", layer, got, want)
+		}
+	}
+	if lamps := specs["lighting.lamps"]; lamps.Property != "state" || len(lamps.Levels) != 4 {
+		t.Errorf("lamps severity not carried over: %+v", lamps)
+	}
+}
+
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -53,6 +73,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{args: []string{"--layer-ttl", "traffic.signals"}, want: "--layer-ttl"},
 		{args: []string{"--layer-ttl", "a=-1s"}, want: "--layer-ttl"},
 		{args: []string{"--area", "1,2,3"}, want: "--area"},
+		{args: []string{"--cluster-zoom", "lighting.lamps=25"}, want: "--cluster-zoom"},
+		{env: map[string]string{"IOC_CLUSTER_ZOOM": "lighting.lamps"}, want: "--cluster-zoom"},
 		{args: []string{"--log-level", "loud"}, want: "--log-level"},
 		{args: []string{"--log-format", "xml"}, want: "--log-format"},
 		{env: map[string]string{"IOC_PUSH_INTERVAL": "soon"}, want: "IOC_PUSH_INTERVAL"},
@@ -85,7 +107,9 @@ func startServer(t *testing.T, args ...string) (base string, stop func() error) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	args = append([]string{"--data-dir", t.TempDir(), "--sim=false"}, args...)
+	// The open demo mode: these tests are not about security
+	// (security_test.go starts secured servers with startSecured).
+	args = append([]string{"--data-dir", t.TempDir(), "--sim=false", "--demo"}, args...)
 	cfg, err := parseConfig(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // TeamsLayer is the layer of response teams (owned by streams/response).
@@ -121,7 +122,7 @@ func (e *Engine) list(w http.ResponseWriter, r *http.Request) {
 	var kept []summary
 	for _, ft := range feats {
 		s := summary{f: ft}
-		if json.Unmarshal(ft.Properties, &s) == nil && f.keep(&s) {
+		if seesIncident(r, ft) && json.Unmarshal(ft.Properties, &s) == nil && f.keep(&s) {
 			kept = append(kept, s)
 		}
 	}
@@ -154,7 +155,7 @@ func (e *Engine) list(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) get(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	b := e.Get(id)
-	if b == nil {
+	if b == nil || !seesIncident(r, e.featureOf(id)) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no incident %q", id))
 		return
 	}
@@ -164,6 +165,10 @@ func (e *Engine) get(w http.ResponseWriter, r *http.Request) {
 
 func (e *Engine) postAction(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
+	if f := e.featureOf(id); f != nil && !seesIncident(r, f) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no incident %q", id))
+		return
+	}
 	a, err := DecodeAction(r.Body)
 	var fe *FieldError
 	if errors.As(err, &fe) {
@@ -187,9 +192,22 @@ func (e *Engine) postAction(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(append(e.Get(inc.ID), '\n'))
 }
 
-// actor is who acts: the X-IOC-User header, else the body's by, else
-// anonymous. Issue 7 replaces it with the authenticated user.
+// seesIncident reports whether the request's principal may see the
+// incident: one outside a district user's scope answers 404 everywhere, as
+// if it did not exist (docs/SECURITY.md). Without a principal (the
+// package's own tests; iocd always sets one) nothing is filtered.
+func seesIncident(r *http.Request, f *layers.Feature) bool {
+	p, ok := access.FromContext(r.Context())
+	return !ok || p.Scope().SeesFeature(f)
+}
+
+// actor is who acts: the authenticated principal (user:alice,
+// token:<id>); only in the open demo mode, where everyone is the same demo
+// principal, the X-IOC-User header, else the body's by, else anonymous.
 func actor(r *http.Request, a Action) string {
+	if p, ok := access.FromContext(r.Context()); ok && p.Kind != access.KindDemo {
+		return p.Actor()
+	}
 	if u := strings.TrimSpace(r.Header.Get(UserHeader)); u != "" && checkName("by", u, false) == nil {
 		return u
 	}
@@ -220,7 +238,7 @@ func (e *Engine) teams(w http.ResponseWriter, r *http.Request) {
 		k = n
 	}
 	hits, err := e.NearestTeams(id, k)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || !seesIncident(r, e.featureOf(id)) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no incident %q", id))
 		return
 	}

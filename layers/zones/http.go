@@ -12,9 +12,11 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/goccy/go-json"
+	"github.com/twpayne/go-geom"
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/layers/access"
 )
 
 // maxBody bounds a declaration: a drawn polygon of a few thousand
@@ -42,9 +44,13 @@ type Declaration struct {
 	By          string          `json:"by"`
 }
 
-// Actor is who acts: the X-IOC-User header, else the body's by, else
-// "anonymous". Issue 7 (authentication) replaces it with the signed-in user.
+// Actor is who acts: the authenticated principal (user:alice,
+// token:<id>); only in the open demo mode, where everyone is the same demo
+// principal, the X-IOC-User header, else the body's by, else "anonymous".
 func Actor(r *http.Request, by string) string {
+	if p, ok := access.FromContext(r.Context()); ok && p.Kind != access.KindDemo {
+		return p.Actor()
+	}
 	if u := strings.TrimSpace(r.Header.Get("X-IOC-User")); u != "" {
 		return u
 	}
@@ -104,6 +110,10 @@ func (e *Engine) declare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	z, err := e.parseDeclaration(body, r)
+	if err == nil && !seesGeometry(r, z.Geometry) {
+		writeError(w, http.StatusForbidden, "out_of_scope", "geometry: the zone lies outside your scope")
+		return
+	}
 	if err == nil {
 		z, err = e.Declare(z)
 	}
@@ -132,7 +142,7 @@ func (e *Engine) list(w http.ResponseWriter, r *http.Request) {
 			var p struct {
 				Status string `json:"status"`
 			}
-			if json.Unmarshal(f.Properties, &p) == nil && (status == "all" || p.Status == status) {
+			if seesFeature(r, f) && json.Unmarshal(f.Properties, &p) == nil && (status == "all" || p.Status == status) {
 				fs = append(fs, f)
 			}
 		}
@@ -145,6 +155,10 @@ func (e *Engine) list(w http.ResponseWriter, r *http.Request) {
 // as its feature holds it.
 func (e *Engine) get(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
+	if !e.seesZone(r, id) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("zone %q does not exist", id))
+		return
+	}
 	if z, s, err := e.Live(id); err == nil {
 		writeFeature(w, http.StatusOK, z, s)
 		return
@@ -165,6 +179,10 @@ func (e *Engine) close(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&body) // the body is optional
 	id := chi.URLParam(r, "id")
+	if !e.seesZone(r, id) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("zone %q is not an active zone", id))
+		return
+	}
 	z, err := e.Close(id, Actor(r, body.By))
 	if err != nil {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("zone %q is not an active zone", id))
@@ -189,11 +207,59 @@ func (e *Engine) contents(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	fs, total, err := e.Contents(chi.URLParam(r, "id"), q.Get("layer"), limit)
+	if err == nil && !e.seesZone(r, chi.URLParam(r, "id")) {
+		err = errors.New("out of scope")
+	}
+	if err == nil && !seesAll(r, fs) {
+		// The zone reaches outside the caller's scope: list and count only
+		// what lies inside it (the count is then of the features returned).
+		fs = filterSeen(r, fs)
+		total = len(fs)
+	}
 	if err != nil {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("zone %q is not an active zone", chi.URLParam(r, "id")))
 		return
 	}
 	writeCollection(w, fs, total)
+}
+
+// The zone API answers only within the caller's scope (docs/SECURITY.md):
+// a zone outside a district user's scope answers 404, as if it did not
+// exist. Without a principal (the package's own tests; iocd always sets
+// one) nothing is filtered.
+
+func principalScope(r *http.Request) *access.Scope {
+	if p, ok := access.FromContext(r.Context()); ok {
+		return p.Scope()
+	}
+	return access.Unlimited()
+}
+
+func seesFeature(r *http.Request, f *layers.Feature) bool { return principalScope(r).SeesFeature(f) }
+
+func seesGeometry(r *http.Request, g geom.T) bool {
+	return g != nil && principalScope(r).Sees(geo.BoundsOf(g), g)
+}
+
+func (e *Engine) seesZone(r *http.Request, id string) bool {
+	if principalScope(r).IsUnlimited() {
+		return true
+	}
+	l := e.store.Layer(LayerZones)
+	return l != nil && seesFeature(r, l.Get(id))
+}
+
+func seesAll(r *http.Request, fs []*layers.Feature) bool {
+	for _, f := range fs {
+		if !seesFeature(r, f) {
+			return false
+		}
+	}
+	return true
+}
+
+func filterSeen(r *http.Request, fs []*layers.Feature) []*layers.Feature {
+	return slices.DeleteFunc(fs, func(f *layers.Feature) bool { return !seesFeature(r, f) })
 }
 
 func sortFeatures(fs []*layers.Feature) {

@@ -80,7 +80,7 @@ func (x *Exporter) handler(layer string) http.HandlerFunc {
 		if l := x.store.Layer(layer); l != nil {
 			f = l.Get(id)
 		}
-		if f == nil {
+		if f == nil || !streams.SeenBy(r.Context(), f) { // outside the caller's scope: not disclosed
 			streams.WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s has no feature %q", layer, id))
 			return
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/danang-ioc/ioc/geo"
 	"github.com/danang-ioc/ioc/layers"
+	"github.com/danang-ioc/ioc/streams"
 )
 
 // maxIDs is the most ids one service_request_id filter may list.
@@ -44,13 +45,13 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request) int {
 	}
 	if q.ids != nil {
 		for _, id := range q.ids {
-			if f := l.Get(id); f != nil {
+			if f := l.Get(id); f != nil && streams.SeenBy(r.Context(), f) {
 				out = append(out, a.request(readReport(f), en))
 			}
 		}
 		return writeJSON(w, http.StatusOK, out)
 	}
-	matched := a.match(l, &q)
+	matched := slices.DeleteFunc(a.match(l, &q), func(rp *report) bool { return !streams.SeenBy(r.Context(), rp.f) })
 	if len(matched) > a.cfg.MaxResults {
 		matched = matched[:a.cfg.MaxResults]
 		w.Header().Set("X-Open311-Truncated", "true")
@@ -100,7 +101,7 @@ func (a *API) getRequest(w http.ResponseWriter, r *http.Request) int {
 	if l := a.layer(); l != nil {
 		f = l.Get(id)
 	}
-	if f == nil {
+	if f == nil || !streams.SeenBy(r.Context(), f) { // outside the caller's scope: not disclosed
 		return writeErrors(w, http.StatusNotFound, fmt.Sprintf("service_request_id %s is not known", quote(id)))
 	}
 	return writeJSON(w, http.StatusOK, []requestJSON{a.request(readReport(f), english(r))})
