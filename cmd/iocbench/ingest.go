@@ -42,6 +42,7 @@ func (p *poster) post(ctx context.Context, body []byte, want int) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
+	authorize(req.Header)
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return 0, err

@@ -99,6 +99,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.SetOutput(out)
 	fs.Usage = func() { usage(fs, out) }
 	var layerList, serverArgs string
+	fs.StringVar(&bearerToken, "token", os.Getenv("IOC_TOKEN"), "API token for a secured --target server (default $IOC_TOKEN); it needs the ingest, read and monitor roles. A spawned iocd runs with --demo")
 	fs.StringVar(&o.target, "target", "", "drive an already running iocd at this loopback URL, e.g. http://127.0.0.1:8080 (default: spawn one)")
 	fs.StringVar(&o.iocd, "iocd", "", "iocd binary to spawn (default: go build ./cmd/iocd into a temporary directory); it is started with --sim=false if it has a simulator")
 	fs.StringVar(&serverArgs, "server-args", "", "extra flags for the spawned iocd, space separated, e.g. \"--push-interval 10ms\"")

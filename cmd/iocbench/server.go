@@ -180,6 +180,7 @@ func scrape(ctx context.Context, base string) (metrics, error) {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, base+"/metrics", nil)
+	authorize(req.Header)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("scrape /metrics: %w", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"time"
 
@@ -92,7 +93,7 @@ func runSnapshot(ctx context.Context, b *bench) (*SnapshotResult, error) {
 // byte of the snapshot, to its last byte, and to its full decoding.
 func timeSnapshot(ctx context.Context, base, layer string, r *SnapshotResult, buf *bytes.Buffer) ([3]time.Duration, error) {
 	var t [3]time.Duration
-	conn, _, err := newDialer().DialContext(ctx, wsURL(base), nil)
+	conn, _, err := newDialer().DialContext(ctx, wsURL(base), authorize(http.Header{}))
 	if err != nil {
 		return t, fmt.Errorf("websocket dial: %w", err)
 	}

@@ -27,6 +27,17 @@ func newDialer() *websocket.Dialer {
 	}
 }
 
+// bearerToken authenticates every request to a secured --target server.
+var bearerToken string
+
+// authorize adds the --token credentials to h and returns it.
+func authorize(h http.Header) http.Header {
+	if bearerToken != "" {
+		h.Set("Authorization", "Bearer "+bearerToken)
+	}
+	return h
+}
+
 // subscribeMessage is the client's subscribe request.
 func subscribeMessage(layers []string, b box) map[string]any {
 	return map[string]any{"type": "subscribe", "layers": layers, "bbox": b[:]}
@@ -34,7 +45,7 @@ func subscribeMessage(layers []string, b box) map[string]any {
 
 // dialAndSubscribe opens a WebSocket and sends one subscribe request.
 func dialAndSubscribe(ctx context.Context, d *websocket.Dialer, base string, layers []string, b box) (*websocket.Conn, error) {
-	conn, resp, err := d.DialContext(ctx, wsURL(base), http.Header{})
+	conn, resp, err := d.DialContext(ctx, wsURL(base), authorize(http.Header{}))
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("websocket dial: %w (HTTP %d)", err, resp.StatusCode)
