@@ -66,20 +66,23 @@ type Engine struct {
 	readBuf  []layers.Change
 	fullScan bool // tests: evaluate every rule of the layer, without the index
 
-	mu       sync.Mutex
-	cursor   atomic.Uint64 // last change read; read without mu by Lag
-	st       *ruleState
-	open     map[string]*Incident
-	tree     rtree.RTreeG[*Incident] // open incidents by evidence bounds
-	entity   map[string]*Incident    // layer\x00id -> open incident holding it
-	active   map[condKey]*Incident   // condition holding -> its incident
-	timed    map[condKey]time.Time   // count conditions -> when they lapse
-	keysOf   map[*Incident]map[condKey]bool
-	refs     refs               // entries of active per entity
-	props    map[string]any     // decoded properties, reused
-	clearing map[*Incident]bool // open, auto-closing, every condition clear
-	dirty    map[*Incident]bool // to write at the end of the batch
-	nextID   uint64
+	mu     sync.Mutex
+	cursor atomic.Uint64 // last change read; read without mu by Lag
+	// openCount mirrors len(open) for the metrics scrape, which must not
+	// wait for mu: a step holds it for a whole batch.
+	openCount atomic.Int64
+	st        *ruleState
+	open      map[string]*Incident
+	tree      rtree.RTreeG[*Incident] // open incidents by evidence bounds
+	entity    map[string]*Incident    // layer\x00id -> open incident holding it
+	active    map[condKey]*Incident   // condition holding -> its incident
+	timed     map[condKey]time.Time   // count conditions -> when they lapse
+	keysOf    map[*Incident]map[condKey]bool
+	refs      refs               // entries of active per entity
+	props     map[string]any     // decoded properties, reused
+	clearing  map[*Incident]bool // open, auto-closing, every condition clear
+	dirty     map[*Incident]bool // to write at the end of the batch
+	nextID    uint64
 }
 
 // New returns an engine over store; reg (may be nil) gets its metrics.
@@ -542,6 +545,7 @@ func (e *Engine) retire(inc *Incident) {
 
 // flush writes every incident changed in this batch through the store.
 func (e *Engine) flush(now time.Time) {
+	e.openCount.Store(int64(len(e.open)))
 	if len(e.dirty) == 0 {
 		return
 	}

@@ -34,11 +34,7 @@ func newMetrics(e *Engine, reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "ioc", Subsystem: "incidents", Name: "open",
-			Help: "Incidents open (not resolved or closed)."}, func() float64 {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			return float64(len(e.open))
-		})
+			Help: "Incidents open (not resolved or closed)."}, func() float64 { return float64(e.openCount.Load()) })
 		reg.MustRegister(m.processed, m.lost, m.matches, m.joined, m.writes, m.undecodable, m.lag, m.step,
 			m.opened, m.closed, m.actions, open)
 	}

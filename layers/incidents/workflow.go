@@ -309,6 +309,7 @@ func (e *Engine) Rebuild() (int, error) {
 		e.reactivate(inc)
 		n++
 	}
+	e.openCount.Store(int64(len(e.open)))
 	return n, errors.Join(errs...)
 }
 
