@@ -19,6 +19,7 @@ let build, iocd, browser, page, dataDir;
 const consoleErrors = [];
 const consoleWarnings = [];
 let netErrorsAllowed = false; // while the server is deliberately down
+let refusedAllowed = false;   // while a test makes the server refuse an action on purpose
 
 function watchConsole(p, name) {
   p.on("console", (m) => {
@@ -27,6 +28,7 @@ function watchConsole(p, name) {
     if (m.type() !== "error") return;
     // Chromium itself logs refused connections while the server restarts.
     if (netErrorsAllowed && /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/.test(text)) return;
+    if (refusedAllowed && /Failed to load resource: the server responded with a status of 400/.test(text)) return;
     consoleErrors.push(`${name}: ${text}`);
   });
   p.on("pageerror", (e) => consoleErrors.push(`${name}: uncaught ${e.message}`));
@@ -176,6 +178,80 @@ test("wall mode reconnects by itself after the server restarts", { skip, timeout
   netErrorsAllowed = false;
   await wall.screenshot({ path: join(ARTIFACTS, "wall.png") });
   await wall.close();
+});
+
+test("an incident: raised by a report, worked from its panel, pushed back", { skip, timeout: 120000 }, async () => {
+  // One open trapped_people report raises a critical rescue incident (rule trapped-people).
+  const at = [108.2231, 16.0662], teamAt = [108.2240, 16.0670];
+  // The wall, at the city view, is to fly to the new critical incident and count it.
+  const wall = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  watchConsole(wall, "wall");
+  await wall.goto(`${iocd.url}/wall?test=1&lang=en`);
+  await waitFor(wall, () => window.iocStatus.connected && window.iocStatus.snapshots > 0, null, { timeout: 60000 });
+  await moveTo(at, 17);
+  await iocd.post({ layer: "response.teams", id: "e2e-team-1", geometry: { type: "Point", coordinates: teamAt },
+    properties: { name: "Đội cứu hộ E2E", kind: "rescue", status: "available" } });
+  const zone = await (await fetch(iocd.url + "/api/v1/zones", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "Vùng E2E", severity: "critical", geometry: { type: "Polygon",
+      coordinates: [[[108.220, 16.064], [108.226, 16.064], [108.226, 16.069], [108.220, 16.069], [108.220, 16.064]]] } }) })).json();
+  assert.ok(zone.id, `zone not declared: ${JSON.stringify(zone)}`);
+  await iocd.post({ layer: "feedback.reports", id: "e2e-trapped-1", geometry: { type: "Point", coordinates: at },
+    properties: { category: "trapped_people", channel: "hotline", description: "Gia đình mắc kẹt trên mái nhà" } });
+  let inc = null;
+  for (let i = 0; i < 100 && !inc; i++) {
+    const fc = await (await fetch(iocd.url + "/api/v1/incidents?category=rescue")).json();
+    inc = fc.features.find((f) => (f.properties.evidence || []).some((e) => e.id === "e2e-trapped-1"));
+    if (!inc) await sleep(100);
+  }
+  assert.ok(inc, "no incident raised by the trapped_people report");
+  assert.equal(inc.properties.severity, "critical");
+  await waitFor(page, (id) => window.iocStatus.counts["ioc.incidents"] > 0 && window.ioc.has("ioc.incidents", id), inc.id, { timeout: 10000 });
+  await waitFor(page, (id) => window.ioc.drawn("ioc.incidents", id), inc.id, { timeout: 10000 });
+  await waitFor(page, () => window.ioc.has("response.teams", "e2e-team-1"), null, { timeout: 10000 });
+  await waitFor(page, (id) => window.ioc.drawn("ioc.zones", id), zone.id, { timeout: 10000 });
+
+  await waitFor(wall, () => document.querySelector(".highlight") !== null && /Active incidents/.test(document.getElementById("kpis").textContent), null, { timeout: 15000 })
+    .catch(() => assert.fail("the wall did not fly to the critical incident"));
+  assert.match(await wall.textContent("#ticker-list"), /People trapped/);
+  await wall.close();
+
+  // Click the incident on the map: its panel shows its state, evidence and actions.
+  const xy = await page.evaluate((c) => { const p = window.iocMap.project(c); const r = window.iocMap.getCanvas().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }, at);
+  await page.mouse.click(xy[0], xy[1]);
+  await page.waitForSelector('#panel:not([hidden]) #inc-status[data-status="open"]', { timeout: 10000 });
+  assert.match(await page.textContent("#panel h3"), /People trapped/);
+  assert.match(await page.textContent("#panel .inc-evidence"), /e2e-trapped-1/);
+
+  // Acknowledge: the status comes back through the push (the held feature) and the panel follows.
+  await page.click('#panel button[data-action="acknowledge"]');
+  await waitFor(page, (id) => window.ioc.props("ioc.incidents", id)?.status === "acknowledged", inc.id, { timeout: 10000 });
+  await page.waitForSelector('#panel #inc-status[data-status="acknowledged"]', { timeout: 10000 });
+  assert.match(await page.textContent("#panel .inc-trail"), /acknowledge/);
+
+  // Assign the nearest available team, offered by /incidents/{id}/teams.
+  await page.waitForSelector('#panel #inc-team option[value="e2e-team-1"]', { state: "attached", timeout: 10000 });
+  await page.selectOption("#panel #inc-team", "e2e-team-1");
+  await page.click('#panel button[data-action="assign"]');
+  await waitFor(page, (id) => (window.ioc.props("ioc.incidents", id)?.tasks || []).some((k) => k.team === "e2e-team-1"), inc.id, { timeout: 10000 });
+  await page.waitForSelector('#panel #inc-status[data-status="assigned"]', { timeout: 10000 });
+
+  // A refused action shows the server's message.
+  refusedAllowed = true;
+  await page.click('#panel button[data-action="comment"]'); // empty text
+  await waitFor(page, () => document.querySelector("#inc-error")?.textContent.length > 0, null, { timeout: 10000 }).catch(() => null);
+  const err = await page.textContent("#panel #inc-error");
+  refusedAllowed = false;
+  assert.match(err, /text/i);
+  await page.screenshot({ path: join(ARTIFACTS, "incident.png") });
+  await page.click("#panel-close");
+
+  // The team's field view lists the task and the zone it is in.
+  const field = await browser.newPage({ viewport: { width: 800, height: 900 } });
+  watchConsole(field, "field");
+  await field.goto(`${iocd.url}/field?team=e2e-team-1&lat=${teamAt[1]}&lon=${teamAt[0]}&lang=en&test=1`);
+  await waitFor(field, () => /People trapped/.test(document.getElementById("field-tasks")?.textContent || ""), null, { timeout: 30000 });
+  await waitFor(field, () => /Vùng E2E/.test(document.getElementById("field-zones")?.textContent || ""), null, { timeout: 10000 });
+  await field.close();
 });
 
 test("no console errors during the run", { skip }, (t) => {

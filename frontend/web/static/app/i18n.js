@@ -17,6 +17,14 @@ const dict = {
     "environment.water": "Chất lượng nước", "lighting.lamps": "Đèn chiếu sáng", "lighting.cabinets": "Tủ điện chiếu sáng",
     "flooding.rain": "Mưa", "flooding.rivers": "Mực nước sông", "flooding.streets": "Ngập đường phố",
     "feedback.reports": "Phản ánh người dân", "ioc.incidents": "Sự cố",
+    "response.teams": "Đội ứng cứu", "ioc.zones": "Vùng khẩn cấp", "ioc.zone_events": "Ra/vào vùng", "alerts.cap": "Cảnh báo (CAP)",
+    severity: "Mức độ", status: "Trạng thái", place: "Địa điểm", opened: "Mở lúc", updated: "Cập nhật", evidence: "Bằng chứng",
+    tasks: "Nhiệm vụ", trail: "Nhật ký xử lý", actions: "Xử lý", acknowledge: "Tiếp nhận", assign: "Giao cho đội",
+    comment: "Ghi chú", setSeverity: "Đổi mức độ", resolve: "Đã xử lý xong", reopen: "Mở lại", noTeams: "không có đội sẵn sàng gần đó",
+    commentPlaceholder: "Nội dung ghi chú…", actionFailed: "Không thực hiện được", summary: "Tình hình trong vùng",
+    entities: "Đối tượng", reportsOpen: "Phản ánh mở", lampsOut: "Đèn tắt", roadsBlocked: "Đường không qua được",
+    teams: "Đội", teamIncidents: "Sự cố được giao", myZones: "Vùng đang ở", kind: "Loại", headline: "Tiêu đề",
+    instruction: "Hướng dẫn", expires: "Hết hạn",
   },
   en: {
     city: "Da Nang", layers: "Layers", connection: "Connection", timeTravel: "Time travel", play: "Play", pause: "Pause",
@@ -34,6 +42,14 @@ const dict = {
     "environment.water": "Water quality", "lighting.lamps": "Street lamps", "lighting.cabinets": "Lighting cabinets",
     "flooding.rain": "Rain", "flooding.rivers": "River levels", "flooding.streets": "Street flooding",
     "feedback.reports": "Citizen reports", "ioc.incidents": "Incidents",
+    "response.teams": "Response teams", "ioc.zones": "Emergency zones", "ioc.zone_events": "Zone enter/leave", "alerts.cap": "Alerts (CAP)",
+    severity: "Severity", status: "Status", place: "Place", opened: "Opened", updated: "Updated", evidence: "Evidence",
+    tasks: "Tasks", trail: "Trail", actions: "Actions", acknowledge: "Acknowledge", assign: "Assign team",
+    comment: "Comment", setSeverity: "Set severity", resolve: "Resolve", reopen: "Reopen", noTeams: "no available team nearby",
+    commentPlaceholder: "Comment…", actionFailed: "Action failed", summary: "Inside the zone",
+    entities: "Entities", reportsOpen: "Open reports", lampsOut: "Dark lamps", roadsBlocked: "Blocked roads",
+    teams: "Teams", teamIncidents: "Assigned incidents", myZones: "Zones I am in", kind: "Kind", headline: "Headline",
+    instruction: "Instruction", expires: "Expires",
   },
 };
 
@@ -47,6 +63,14 @@ const values = {
     none: "không mưa", violent: "rất to", received: "đã nhận", assigned: "đã giao", in_progress: "đang xử lý", resolved: "đã xong",
     rejected: "từ chối", critical: "khẩn cấp", high: "cao", major: "lớn", minor: "nhỏ", info: "thông tin", ok: "đạt", exceeded: "vượt chuẩn",
     full: "hết chỗ", available: "còn chỗ", stale: "mất tín hiệu",
+    open: "mới", acknowledged: "đã tiếp nhận", closed: "đã đóng", en_route: "đang đến", on_site: "tại hiện trường", done: "hoàn thành",
+    busy: "đang bận", enter: "vào", leave: "rời", emergency: "khẩn cấp", geofence: "hàng rào ảo", active: "đang hiệu lực",
+    Extreme: "cực kỳ nguy hiểm", Severe: "nguy hiểm", Moderate: "trung bình", Minor: "nhẹ", Unknown: "không rõ",
+    engine: "hệ thống", opened: "mở", fused: "gộp", severity: "mức độ", acknowledge: "tiếp nhận", assign: "giao", task: "nhiệm vụ",
+    comment: "ghi chú", resolve: "xử lý xong", reopen: "mở lại",
+    rescue: "cứu hộ", medical: "y tế", fire: "cứu hỏa", police: "công an", maintenance: "bảo trì", utility: "điện nước",
+    military: "quân đội", volunteer: "tình nguyện",
+    "response.teams:available": "sẵn sàng", "ioc.zone_events:enter": "vào vùng", "ioc.zone_events:leave": "rời vùng",
   },
   en: {
     free: "free", light: "light", moderate: "moderate", heavy: "heavy", jammed: "jammed", normal: "normal", flashing: "flashing",
@@ -56,6 +80,12 @@ const values = {
     none: "no rain", violent: "violent", received: "received", assigned: "assigned", in_progress: "in progress", resolved: "resolved",
     rejected: "rejected", critical: "critical", high: "high", major: "major", minor: "minor", info: "info", ok: "ok", exceeded: "exceeded",
     full: "full", available: "available", stale: "stale",
+    open: "open", acknowledged: "acknowledged", closed: "closed", en_route: "en route", on_site: "on site", done: "done",
+    busy: "busy", enter: "enter", leave: "leave", emergency: "emergency", geofence: "geofence", active: "active",
+    Extreme: "extreme", Severe: "severe", Moderate: "moderate", Minor: "minor", Unknown: "unknown",
+    engine: "system", opened: "opened", fused: "fused", severity: "severity", acknowledge: "acknowledge", assign: "assign", task: "task",
+    comment: "comment", resolve: "resolve", reopen: "reopen",
+    "ioc.zone_events:enter": "entered", "ioc.zone_events:leave": "left",
   },
 };
 
@@ -81,8 +111,11 @@ export function setLanguage(l) {
 
 export function t(key) { return dict[lang][key] ?? dict.en[key] ?? key; }
 
-export function tv(value) {
+// tv translates a value; with a layer, a meaning of the value proper to
+// that layer wins ("available": a parking space, or a team).
+export function tv(value, layer) {
   if (value === undefined || value === null) return "";
+  if (layer) { const own = values[lang][layer + ":" + value] ?? values.en[layer + ":" + value]; if (own) return own; }
   return values[lang][value] ?? String(value);
 }
 

@@ -3,8 +3,13 @@
 // the values charted in the drill-down, what counts as a problem, and what
 // is worth a line in the ticker.
 
+import { tv } from "./i18n.js";
+
 export const STALE = "#5d6473"; // stale sensors are greyed whatever their state
 const GREEN = "#3ddc84", YELLOW = "#ffd93f", ORANGE = "#ff8c3f", RED = "#ff3b3b", PURPLE = "#b04ce0", MAROON = "#9b1c3c";
+
+// Incident statuses that are over (by a person, or by their rule).
+export const CLOSED = new Set(["resolved", "closed"]);
 
 // Cluster colour by worstLevel (0 best .. 4 worst), shared by every layer.
 export const SEVERITY = [GREEN, YELLOW, ORANGE, RED, MAROON];
@@ -108,16 +113,57 @@ export const LAYERS = [
     tick: (p, o) => (!o ? p.category : o.status !== p.status ? p.status : null),
   },
   {
-    name: "ioc.incidents", kind: "circle", radius: 10,
-    color: ["case", ["==", ["get", "status"], "resolved"], "#5d6473",
-      match("severity", [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"]], "#3fa9ff")],
-    legend: [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"]],
-    props: ["category", "severity", "status", "title", "assignee", "team"], main: [],
-    problem: (p) => p.status !== "resolved", state: (p) => p.severity,
-    critical: (p, o) => p.severity === "critical" && p.status !== "resolved" && (!o || o.severity !== "critical"),
-    tick: (p, o) => (!o || o.status !== p.status ? p.title || p.category : null),
+    // Incidents: critical ones big with a white ring, resolved and closed
+    // ones small and faded.
+    name: "ioc.incidents", kind: "circle",
+    radius: ["case", ["in", ["get", "status"], ["literal", ["resolved", "closed"]]], 5,
+      ["match", ["get", "severity"], "critical", 12, "major", 10, "minor", 8, 7]],
+    color: match("severity", [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"]], "#3fa9ff"),
+    opacity: ["case", ["in", ["get", "status"], ["literal", ["resolved", "closed"]]], 0.35, 1],
+    strokeColor: ["case", ["==", ["get", "severity"], "critical"], "#ffffff", "#070c18"],
+    strokeWidth: ["case", ["==", ["get", "severity"], "critical"], 2.5, 1.5],
+    legend: [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"], ["resolved", "#8a8f99"]],
+    props: ["category", "severity", "status", "title", "place", "updated", "tasks"], main: [],
+    problem: (p) => !CLOSED.has(p.status), state: (p) => p.status,
+    critical: (p, o) => p.severity === "critical" && !CLOSED.has(p.status) && (!o || o.severity !== "critical"),
+    tick: (p, o) => (!o ? p.title || p.category : o.status !== p.status ? p.status : o.severity !== p.severity ? p.severity : null),
+  },
+  {
+    // Teams are diamonds (drawn as images), unlike the round sensors.
+    name: "response.teams", kind: "icon", shape: "diamond",
+    icons: [["available", GREEN], ["busy", ORANGE], ["offline", "#8a97b5"]],
+    color: match("status", [["available", GREEN], ["busy", ORANGE], ["offline", "#8a97b5"]], "#8a97b5"),
+    legend: [["available", GREEN], ["busy", ORANGE], ["offline", "#8a97b5"]],
+    props: ["name", "kind", "status"], main: [], state: (p) => p.status,
+  },
+  {
+    name: "ioc.zone_events", kind: "circle", radius: 4,
+    color: match("event", [["enter", "#3fe0d0"], ["leave", "#8a97b5"]], "#8a97b5"),
+    legend: [["enter", "#3fe0d0"], ["leave", "#8a97b5"]],
+    props: ["zone", "zoneName", "event", "name", "entity", "layer"], main: [], state: (p) => p.event,
+    tick: (p, o) => (!o ? `${tv(p.event, "ioc.zone_events")} ${p.zoneName || p.zone || ""}` : null),
   },
 ];
+
+// Polygon layers, drawn under every point and line layer: translucent
+// fills with an outline (dashed for CAP alert areas).
+const AREAS = [
+  {
+    name: "ioc.zones", kind: "fill", filter: ["!=", ["get", "status"], "closed"],
+    color: match("severity", [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"]], ORANGE),
+    fillOpacity: 0.14,
+    legend: [["critical", RED], ["major", ORANGE], ["minor", YELLOW], ["info", "#3fa9ff"]],
+    props: ["name", "kind", "severity", "status"], main: [], state: (p) => p.severity,
+  },
+  {
+    name: "alerts.cap", kind: "fill", dashed: true,
+    color: match("severity", [["Extreme", MAROON], ["Severe", RED], ["Moderate", ORANGE], ["Minor", YELLOW]], "#8a97b5"),
+    fillOpacity: 0.08,
+    legend: [["Extreme", MAROON], ["Severe", RED], ["Moderate", ORANGE], ["Minor", YELLOW], ["Unknown", "#8a97b5"]],
+    props: ["event", "headline", "severity", "urgency", "status", "expires", "areaDesc"], main: [], state: (p) => p.severity,
+  },
+];
+LAYERS.unshift(...AREAS);
 
 export const BY_NAME = new Map(LAYERS.map((d) => [d.name, d]));
 
@@ -131,5 +177,5 @@ export function subscribedProperties() {
 
 export function featureTitle(f) {
   const p = f.properties || {};
-  return p.name || p.title || p.category || f.id;
+  return p.name || p.title || p.headline || p.event || p.category || f.id;
 }

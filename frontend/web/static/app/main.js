@@ -34,7 +34,7 @@ async function main() {
   const labels = new Labels(map);
   labels.districts().catch(() => { /* base labels are optional */ });
   colourClusters(map);
-  const panel = new Panel($("panel"), $("panel-body"), live);
+  const panel = new Panel($("panel"), $("panel-body"), live, map);
   const ticker = new Ticker($("ticker-list"));
   const focus = mode === "wall" ? new Focus(map) : null;
   const visible = new Set(LAYERS.filter((d) => !d.off).map((d) => d.name));
@@ -60,6 +60,7 @@ async function main() {
   live.on("remove", (layer, id) => renderer.remove(layer, id));
   live.on("change", (f, old) => {
     renderer.upsert(f.properties._layer, f.properties._id, f);
+    panel.changed(f.properties._layer, f.properties._id);
     if (live.replayReq && !old) return; // a replay's first sight of an entity is not news
     const critical = ticker.consider(f, old);
     if (critical && focus && !live.replayReq) focus.show(f);
@@ -111,6 +112,7 @@ async function main() {
   }
   window.ioc = { // test and console helpers, read-only views of the state
     has: (layer, id) => live.store.get(layer)?.has(id) === true,
+    props: (layer, id) => { const f = live.store.get(layer)?.get(id); return f ? JSON.parse(JSON.stringify(f.properties)) : null; },
     drawn: (layer, id) => map.querySourceFeatures(layer, { filter: ["==", ["get", "_id"], id] }).length > 0,
     // when resolves with the wall-clock time (ms) the entity first arrives.
     when: (layer, id) => new Promise((resolve) => {
@@ -173,7 +175,7 @@ function buildLayerList(map, visible) {
     const row = document.createElement("div");
     row.className = "layer-row";
     row.innerHTML = `<label><input type="checkbox" ${visible.has(d.name) ? "checked" : ""}> ${esc(t(d.name))} <span class="count" data-layer="${d.name}"></span></label>
-      <div class="legend">${[...d.legend, ["stale", "#5d6473"]].map(([v, c]) => `<span><i data-colour="${esc(c)}"></i>${esc(tv(v))}</span>`).join("")}</div>`;
+      <div class="legend">${[...d.legend, ...(d.kind === "fill" ? [] : [["stale", "#5d6473"]])].map(([v, c]) => `<span><i data-colour="${esc(c)}"></i>${esc(tv(v, d.name))}</span>`).join("")}</div>`;
     // Colours are set through the DOM: the page's CSP allows no inline style attributes.
     for (const i of row.querySelectorAll("i[data-colour]")) i.style.background = i.dataset.colour;
     row.querySelector("input").addEventListener("change", (e) => {

@@ -64,11 +64,23 @@ function addLive(map) {
     if (d.kind === "line") {
       map.addLayer({ id: d.name, type: "line", source: d.name, filter: raw,
         paint: { "line-color": color, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 16, 5] } });
+    } else if (d.kind === "fill") {
+      const filter = d.filter ? ["all", raw, d.filter] : raw;
+      map.addLayer({ id: d.name, type: "fill", source: d.name, filter, paint: { "fill-color": color, "fill-opacity": d.fillOpacity ?? 0.15 } });
+      map.addLayer({ id: d.name + "/outline", type: "line", source: d.name, filter,
+        paint: { "line-color": color, "line-width": 2, "line-opacity": 0.9, ...(d.dashed ? { "line-dasharray": [3, 2] } : {}) } });
+    } else if (d.kind === "icon") {
+      for (const [v, c] of [...d.icons, ["stale", STALE]]) map.addImage(`${d.name}/${v}`, markerImage(d.shape, c), { pixelRatio: 2 });
+      const image = ["case", ["==", ["get", "_stale"], true], `${d.name}/stale`,
+        ["match", ["to-string", ["get", "status"]], ...d.icons.flatMap(([v]) => [v, `${d.name}/${v}`]), `${d.name}/stale`]];
+      map.addLayer({ id: d.name, type: "symbol", source: d.name, filter: raw,
+        layout: { "icon-image": image, "icon-allow-overlap": true, "icon-ignore-placement": true } });
     } else {
       map.addLayer({ id: d.name, type: "circle", source: d.name, filter: raw,
-        paint: { "circle-color": color, "circle-radius": d.radius ?? 5, "circle-stroke-color": "#070c18",
-          "circle-stroke-width": d.radius && typeof d.radius === "number" && d.radius >= 6 ? 1.5 : 0.5,
-          "circle-opacity": ["case", ["==", ["get", "_stale"], true], 0.6, 1] } });
+        paint: { "circle-color": color, "circle-radius": d.radius ?? 5, "circle-stroke-color": d.strokeColor ?? "#070c18",
+          "circle-stroke-width": d.strokeWidth ?? (d.radius && typeof d.radius === "number" && d.radius >= 6 ? 1.5 : 0.5),
+          "circle-opacity": ["case", ["==", ["get", "_stale"], true], 0.6, d.opacity ?? 1],
+          "circle-stroke-opacity": ["case", ["==", ["get", "_stale"], true], 0.6, d.opacity ?? 1] } });
     }
     map.addLayer({ id: d.name + "/clusters", type: "circle", source: d.name, filter: ["==", ["get", "_cluster"], true],
       paint: {
@@ -94,11 +106,33 @@ export async function colourClusters(map) {
   }
 }
 
+// styleIds are the MapLibre layers drawing one live layer.
+function styleIds(d) { return d.kind === "fill" ? [d.name, d.name + "/outline", d.name + "/clusters"] : [d.name, d.name + "/clusters"]; }
+
 export function setVisible(map, name, on) {
-  for (const id of [name, name + "/clusters"]) map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+  const d = LAYERS.find((l) => l.name === name);
+  for (const id of d ? styleIds(d) : []) map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
 }
 
-export function liveLayerIds() { return LAYERS.flatMap((d) => [d.name, d.name + "/clusters"]); }
+export function liveLayerIds() { return LAYERS.flatMap(styleIds); }
+
+// markerImage draws a point marker other than a circle (a team's diamond),
+// at twice its size for sharp edges; a light border keeps it apart from
+// the sensors' circles.
+function markerImage(shape, colour) {
+  const n = 30, c = document.createElement("canvas");
+  c.width = c.height = n;
+  const g = c.getContext("2d");
+  g.beginPath();
+  if (shape === "diamond") { g.moveTo(n / 2, 2); g.lineTo(n - 2, n / 2); g.lineTo(n / 2, n - 2); g.lineTo(2, n / 2); } else g.rect(4, 4, n - 8, n - 8);
+  g.closePath();
+  g.fillStyle = colour;
+  g.fill();
+  g.lineWidth = 3;
+  g.strokeStyle = "#f4f7ff";
+  g.stroke();
+  return g.getImageData(0, 0, n, n);
+}
 
 export async function createMap(container, opts) {
   const cfg = await fetch("/app-config.json").then((r) => r.json()).catch(() => ({}));

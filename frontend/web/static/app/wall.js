@@ -2,7 +2,7 @@
 // on a critical event. All computed from the features held, so in a replay
 // they show the past as the map does.
 
-import { BY_NAME, featureTitle } from "./layers.js";
+import { BY_NAME, CLOSED, featureTitle } from "./layers.js";
 import { t, tv, formatTime } from "./i18n.js";
 import { esc } from "./panel.js";
 import { CITY_VIEW } from "./map.js";
@@ -29,7 +29,8 @@ export function computeKPIs(store) {
   });
   k.dark = lamps.broken + (lamps.lit > lamps.off ? lamps.off : 0);
   each("feedback.reports", (p) => { if (p._cluster) k.reports += (p.count || 0) - levelSum(p, ["closed", "resolved", "rejected"]); else if (p.open !== false) k.reports++; });
-  each("ioc.incidents", (p) => { k.hasIncidents = true; if (p._cluster) k.incidents += (p.count || 0) - levelSum(p, ["resolved"]); else if (p.status !== "resolved") k.incidents++; });
+  // Active incidents: neither resolved (by a person) nor closed (by their rule).
+  each("ioc.incidents", (p) => { k.hasIncidents = true; if (p._cluster) k.incidents += (p.count || 0) - levelSum(p, ["resolved", "closed"]); else if (!CLOSED.has(p.status)) k.incidents++; });
   return k;
 }
 
