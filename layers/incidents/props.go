@@ -42,8 +42,11 @@ func extract(raw []byte, need map[string]bool, m map[string]any) error {
 			return err
 		}
 		if need[key] {
+			// A repeated member replaces the earlier one, as in encoding/json.
 			if v, ok := scalar(raw[i:end]); ok {
 				m[key] = v
+			} else {
+				delete(m, key)
 			}
 		}
 		i = skipSpace(raw, end)

@@ -256,6 +256,8 @@ export class Panel {
         // A fixed 24-hour x range: with one or two points uPlot would
         // otherwise pad the axis out to years.
         scales: { x: { time: true, range: [(to - 86400000) / 1000, to / 1000] } }, legend: { show: false },
+        // The city's clock, as every other time on the page, not the browser's.
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Asia/Ho_Chi_Minh"),
         axes: [{ stroke: "#8a97b5", grid: { stroke: "#26324f" } }, { stroke: "#8a97b5", grid: { stroke: "#26324f" } }],
         series: [{}, { label: prop, stroke: "#3fb6ff", width: 2, points: { show: pts.length < 3 } }] }, [xs, ys], div));
     });
