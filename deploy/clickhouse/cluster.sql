@@ -12,8 +12,7 @@ CREATE DATABASE IF NOT EXISTS {db} ON CLUSTER '{cluster}'
 ;
 -- records, timeline and keyframe_entries are sharded by (layer, id): every
 -- version of an entity lives on one shard, so ReplacingMergeTree's FINAL
--- (which merges within a shard) still removes re-appended duplicates, and a
--- per-entity query reads one shard. The small tables go anywhere.
+-- (which merges within a shard) still removes re-appended duplicates. The small tables go anywhere.
 CREATE TABLE IF NOT EXISTS {db}.records_local ON CLUSTER '{cluster}' (
     layer       String,
     id          String,
